@@ -1,0 +1,10 @@
+//! wpstage: per-PR WordPress staging with production data streamed in, URLs rewritten and
+//! personal data anonymized.
+//!
+//! Layering (one-way): `cli` builds a validated config and calls the engines; `sync` copies a
+//! database through the `postgres` module; nothing below the CLI knows about GitHub.
+
+pub mod cli;
+pub mod logging;
+pub mod postgres;
+pub mod sync;

@@ -1,0 +1,12 @@
+//! Everything that talks to PostgreSQL: connection URLs (a secret type), connecting with errors
+//! that name the side, the `pg_dump` tool, and throwaway local clusters.
+
+pub mod cluster;
+mod connect;
+mod error;
+pub mod tools;
+mod url;
+
+pub use connect::{connect, quote_ident, quote_literal, server_major};
+pub use error::{PgError, PgErrorKind, Side};
+pub use url::{DbUrl, UrlError};

@@ -1,0 +1,300 @@
+//! COPY workers: each imports the exported snapshot on its own source connection and streams
+//! jobs from a shared queue, connection to connection, with bounded buffers and no temp files.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use futures_util::{SinkExt as _, StreamExt as _, pin_mut};
+use tokio_postgres::Client;
+
+use super::catalog::Table;
+use super::plan::{CopyJob, Slice};
+use super::progress::Progress;
+use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect};
+
+/// What a row transform did with one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    Unchanged,
+    Changed,
+    Dropped,
+}
+
+/// A per-table row transform, run inside the stream (see the `transform` module).
+pub trait RowTransform: Send {
+    /// `row` is one COPY text row with its trailing newline; a changed row goes to `out`.
+    fn transform_row(&mut self, row: &[u8], out: &mut Vec<u8>) -> anyhow::Result<RowOutcome>;
+    /// Hands the counters back once the job is done.
+    fn finish(self: Box<Self>);
+}
+
+/// Decides, per table, whether rows must be transformed; `None` keeps the zero-decode path.
+pub trait Transforms: Send + Sync {
+    fn for_table(&self, table: &Table) -> anyhow::Result<Option<Box<dyn RowTransform>>>;
+    /// What the transforms did, for the report.
+    fn report(&self) -> Option<serde_json::Value>;
+}
+
+/// The outcome of one job.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    pub table_oid: i64,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_dropped: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Shared state of one copy phase.
+pub struct CopyContext {
+    pub source: DbUrl,
+    /// `None` in a dry run: rows are read and transformed, nothing is written.
+    pub build: Option<DbUrl>,
+    pub snapshot: String,
+    pub target_settings: String,
+    pub queue: Mutex<VecDeque<CopyJob>>,
+    pub progress: Arc<Progress>,
+    pub transforms: Option<Arc<dyn Transforms>>,
+    pub results: Mutex<Vec<JobResult>>,
+}
+
+/// SQL that opens a read-only transaction on the exported snapshot.
+pub fn import_snapshot_sql(snapshot: &str) -> String {
+    format!(
+        "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0; \
+         BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'"
+    )
+}
+
+/// One worker: runs jobs from the queue until it is empty.
+pub async fn worker(ctx: Arc<CopyContext>) -> anyhow::Result<()> {
+    let source_server = ctx.source.to_string();
+    let src = connect(&ctx.source, Side::Source).await?;
+    src.batch_execute(&import_snapshot_sql(&ctx.snapshot))
+        .await
+        .map_err(|e| {
+            PgError::from_driver(
+                Side::Source,
+                &source_server,
+                "joining the exported snapshot",
+                &e,
+            )
+        })?;
+    let dst = match &ctx.build {
+        Some(url) => {
+            let client = connect(url, Side::Target).await?;
+            client
+                .batch_execute(&ctx.target_settings)
+                .await
+                .map_err(|e| {
+                    PgError::from_driver(
+                        Side::Target,
+                        &url.to_string(),
+                        "preparing the session",
+                        &e,
+                    )
+                })?;
+            Some(client)
+        }
+        None => None,
+    };
+    loop {
+        let job = {
+            let mut queue = ctx
+                .queue
+                .lock()
+                .map_err(|_| anyhow::anyhow!("job queue poisoned"))?;
+            queue.pop_front()
+        };
+        let Some(job) = job else { break };
+        let result = copy_job(&ctx, &src, dst.as_ref(), &job)
+            .await
+            .with_context(|| format!("copying {}", job.label()))?;
+        ctx.progress
+            .jobs_done
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ctx.results
+            .lock()
+            .map_err(|_| anyhow::anyhow!("results poisoned"))?
+            .push(result);
+    }
+    Ok(())
+}
+
+async fn copy_job(
+    ctx: &CopyContext,
+    src: &Client,
+    dst: Option<&Client>,
+    job: &CopyJob,
+) -> anyhow::Result<JobResult> {
+    let started = Instant::now();
+    let source_server = ctx.source.to_string();
+    let target_server = ctx
+        .build
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let label = job.label();
+    let src_err = |e: tokio_postgres::Error| {
+        PgError::from_driver(
+            Side::Source,
+            &source_server,
+            &format!("reading {label}"),
+            &e,
+        )
+    };
+    let dst_err = |e: tokio_postgres::Error| {
+        PgError::from_driver(
+            Side::Target,
+            &target_server,
+            &format!("writing {label}"),
+            &e,
+        )
+    };
+    let mut transform = match &ctx.transforms {
+        Some(t) => t.for_table(&job.table)?,
+        None => None,
+    };
+    let whole = job.slice == Slice::Whole;
+    if let Some(dst) = dst
+        && whole
+    {
+        dst.batch_execute(&format!("BEGIN; TRUNCATE ONLY {}", job.table.qualified()))
+            .await
+            .map_err(dst_err)?;
+    }
+    let stream = src
+        .copy_out(job.source_sql().as_str())
+        .await
+        .map_err(src_err)?;
+    pin_mut!(stream);
+    let sink = match dst {
+        Some(dst) => Some(
+            dst.copy_in::<_, Bytes>(job.target_sql().as_str())
+                .await
+                .map_err(dst_err)?,
+        ),
+        None => None,
+    };
+    let mut sink = sink.map(Box::pin);
+    let (mut rows, mut bytes, mut dropped) = (0u64, 0u64, 0u64);
+    let (mut pending_rows, mut pending_bytes) = (0u64, 0u64);
+    let mut out = Vec::with_capacity(16 * 1024);
+    while let Some(row) = stream.next().await {
+        let row = row.map_err(src_err)?;
+        rows += 1;
+        bytes += row.len() as u64;
+        pending_rows += 1;
+        pending_bytes += row.len() as u64;
+        let send = match transform.as_mut() {
+            None => Some(row),
+            Some(t) => {
+                out.clear();
+                match t.transform_row(&row, &mut out)? {
+                    RowOutcome::Unchanged => Some(row),
+                    RowOutcome::Changed => Some(Bytes::copy_from_slice(&out)),
+                    RowOutcome::Dropped => {
+                        dropped += 1;
+                        None
+                    }
+                }
+            }
+        };
+        if let (Some(sink), Some(data)) = (sink.as_mut(), send) {
+            sink.feed(data).await.map_err(dst_err)?;
+        }
+        if pending_bytes >= 256 * 1024 {
+            ctx.progress.add(pending_rows, pending_bytes);
+            (pending_rows, pending_bytes) = (0, 0);
+        }
+    }
+    ctx.progress.add(pending_rows, pending_bytes);
+    let written = match (sink.as_mut(), dst) {
+        (Some(sink), Some(dst)) => {
+            let n = sink.as_mut().finish().await.map_err(dst_err)?;
+            if whole {
+                dst.batch_execute("COMMIT").await.map_err(dst_err)?;
+            }
+            n
+        }
+        _ => rows - dropped,
+    };
+    if let Some(t) = transform {
+        t.finish();
+    }
+    if written != rows - dropped {
+        return Err(PgError::new(
+            Side::Target,
+            PgErrorKind::Other,
+            format!(
+                "Verification failed for {label}: {rows} rows were read from the snapshot \
+                 ({dropped} dropped on purpose) but the target stored {written}. Nothing was kept; \
+                 rerun, and report this if it repeats."
+            ),
+        )
+        .into());
+    }
+    Ok(JobResult {
+        table_oid: job.table.oid,
+        rows_read: rows,
+        rows_written: written,
+        rows_dropped: dropped,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs independent statements on `jobs` target connections (post-data, ANALYZE).
+pub async fn run_statements(
+    url: &DbUrl,
+    session_sql: &str,
+    statements: Vec<(String, String)>,
+    jobs: usize,
+) -> anyhow::Result<()> {
+    let queue = Arc::new(Mutex::new(VecDeque::from(statements)));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..jobs.max(1) {
+        let queue = Arc::clone(&queue);
+        let url = url.clone();
+        let session_sql = session_sql.to_owned();
+        set.spawn(async move {
+            let server = url.to_string();
+            let client = connect(&url, Side::Target).await?;
+            client.batch_execute(&session_sql).await.map_err(|e| {
+                PgError::from_driver(Side::Target, &server, "preparing the session", &e)
+            })?;
+            loop {
+                let next = queue
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("queue poisoned"))?
+                    .pop_front();
+                let Some((label, sql)) = next else { break };
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| PgError::from_driver(Side::Target, &server, &label, &e))?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    join_all(set).await
+}
+
+/// Waits for every task; the first failure aborts the others and is returned.
+pub async fn join_all(mut set: tokio::task::JoinSet<anyhow::Result<()>>) -> anyhow::Result<()> {
+    while let Some(joined) = set.join_next().await {
+        let outcome = joined
+            .map_err(|e| anyhow::anyhow!("a worker task failed: {e}"))
+            .and_then(|r| r);
+        if let Err(e) = outcome {
+            set.abort_all();
+            while set.join_next().await.is_some() {}
+            return Err(e);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! `wpstage sync`: one exported snapshot, schema before the data, parallel COPY workers,
+//! indexes and constraints after the data, sequences, ANALYZE — written atomically.
+
+pub mod catalog;
+pub mod copy;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod schema;
+pub mod target;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio_postgres::Client;
+
+pub use copy::{RowOutcome, RowTransform, Transforms};
+use plan::{CopyJob, Slice};
+use progress::Progress;
+pub use report::{Mode, PhaseTime, SyncReport, TableReport};
+
+use crate::postgres::tools::PgDump;
+use crate::postgres::{DbUrl, PgError, Side, connect, quote_ident, quote_literal, server_major};
+
+/// Everything `sync` needs, validated by the caller.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub source: DbUrl,
+    pub target: DbUrl,
+    pub jobs: usize,
+    pub pg_dump: Option<PathBuf>,
+    pub progress_every: Duration,
+    /// Tables above this size may be split across workers.
+    pub split_larger_than: u64,
+    pub dry_run: bool,
+}
+
+/// Records how long each phase took.
+struct Phases {
+    start: Instant,
+    last: Instant,
+    done: Vec<PhaseTime>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            start: now,
+            last: now,
+            done: Vec::new(),
+        }
+    }
+    fn mark(&mut self, phase: &str) {
+        let now = Instant::now();
+        self.done.push(PhaseTime {
+            phase: phase.to_owned(),
+            seconds: (now - self.last).as_secs_f64(),
+        });
+        self.last = now;
+        tracing::info!(phase, "done");
+    }
+}
+
+/// Copies `source` into `target`. On failure the target is left as it was.
+pub async fn sync(
+    opts: &SyncOptions,
+    transforms: Option<Arc<dyn Transforms>>,
+) -> anyhow::Result<SyncReport> {
+    let mut phases = Phases::new();
+    let source_server = opts.source.to_string();
+    let exporter = connect(&opts.source, Side::Source).await?;
+    let source_major = server_major(&exporter, &opts.source, Side::Source).await?;
+    let pg_dump = if opts.dry_run {
+        None
+    } else {
+        Some(PgDump::find(opts.pg_dump.as_deref(), source_major).await?)
+    };
+    let snapshot = export_snapshot(&exporter, &source_server).await?;
+    let tables = catalog::tables(&exporter, &source_server, source_major).await?;
+    let sequences = catalog::sequences(&exporter, &source_server).await?;
+    let jobs = plan_jobs(&exporter, &source_server, source_major, &tables, opts).await?;
+    phases.mark("snapshot+catalog");
+
+    let prepared = if opts.dry_run {
+        None
+    } else {
+        Some(target::prepare(&opts.target).await?)
+    };
+    phases.mark("target prepare");
+
+    let ctx = Run {
+        opts,
+        exporter,
+        snapshot,
+        tables,
+        sequences,
+        jobs,
+        transforms,
+        source_major,
+    };
+    match prepared {
+        None => ctx.copy_only(phases).await,
+        Some(prepared) => {
+            let build = prepared.build_url.clone();
+            let mode = prepared.mode;
+            let target_major = prepared.major;
+            let dump = pg_dump.context("pg_dump is needed unless --dry-run")?;
+            match ctx.build(&build, &dump, phases).await {
+                Ok(mut report) => {
+                    let swap_start = Instant::now();
+                    prepared.commit().await?;
+                    report.phases.push(PhaseTime {
+                        phase: "swap".to_owned(),
+                        seconds: swap_start.elapsed().as_secs_f64(),
+                    });
+                    report.total_seconds += swap_start.elapsed().as_secs_f64();
+                    report.mode = mode;
+                    report.target_server_major = Some(target_major);
+                    Ok(report)
+                }
+                Err(err) => {
+                    if let Err(cleanup) = prepared.abort().await {
+                        return Err(err.context(format!(
+                            "the partial copy could not be removed ({cleanup}); remove it by hand"
+                        )));
+                    }
+                    Err(err.context("sync failed; the target was left as it was"))
+                }
+            }
+        }
+    }
+}
+
+struct Run<'a> {
+    opts: &'a SyncOptions,
+    exporter: Client,
+    snapshot: String,
+    tables: Vec<catalog::Table>,
+    sequences: Vec<catalog::Sequence>,
+    jobs: Vec<CopyJob>,
+    transforms: Option<Arc<dyn Transforms>>,
+    source_major: u32,
+}
+
+impl Run<'_> {
+    async fn build(
+        self,
+        build: &DbUrl,
+        dump: &PgDump,
+        mut phases: Phases,
+    ) -> anyhow::Result<SyncReport> {
+        let (pre, post) = tokio::join!(
+            dump.dump_section(&self.opts.source, &self.snapshot, "pre-data"),
+            dump.dump_section(&self.opts.source, &self.snapshot, "post-data"),
+        );
+        let pre = schema::clean(&pre?)?;
+        let post = schema::split(&schema::clean(&post?)?);
+        phases.mark("schema dump");
+        let build_server = build.to_string();
+        let ddl = connect(build, Side::Target).await?;
+        ddl.batch_execute(&pre).await.map_err(|e| {
+            PgError::from_driver(
+                Side::Target,
+                &build_server,
+                "creating the schema (pre-data)",
+                &e,
+            )
+        })?;
+        let settings = target_settings(&ddl, build).await;
+        phases.mark("pre-data");
+
+        let results = self
+            .copy_phase(Some(build.clone()), settings.clone())
+            .await?;
+        // The snapshot is no longer needed: release it so the source can vacuum again.
+        if let Err(e) = self.exporter.batch_execute("COMMIT").await {
+            tracing::debug!(error = %e, "closing the snapshot transaction");
+        }
+        phases.mark("data");
+
+        let post_count = post.entries.len();
+        let session = format!("{settings}\n{}", post.preamble);
+        let sizes: HashMap<String, u64> = self
+            .tables
+            .iter()
+            .map(|t| (format!("{}.{}", t.schema, t.name), t.bytes))
+            .collect();
+        let (mut parallel, serial): (Vec<_>, Vec<_>) = post
+            .entries
+            .into_iter()
+            .partition(schema::Entry::parallel_safe);
+        parallel.sort_by_key(|e| {
+            std::cmp::Reverse(
+                sizes
+                    .get(&format!("{}.{}", e.schema, e.table))
+                    .copied()
+                    .unwrap_or(0),
+            )
+        });
+        let label = |e: &schema::Entry| {
+            format!(
+                "creating {} on {}.{}",
+                e.kind.to_lowercase(),
+                e.schema,
+                e.table
+            )
+        };
+        let parallel: Vec<(String, String)> =
+            parallel.iter().map(|e| (label(e), e.sql.clone())).collect();
+        copy::run_statements(build, &session, parallel, self.opts.jobs).await?;
+        let serial: Vec<(String, String)> =
+            serial.iter().map(|e| (label(e), e.sql.clone())).collect();
+        copy::run_statements(build, &session, serial, 1).await?;
+        phases.mark("post-data");
+
+        set_sequences(&ddl, &build_server, &self.sequences).await?;
+        phases.mark("sequences");
+        let analyze: Vec<(String, String)> = self
+            .tables
+            .iter()
+            .map(|t| {
+                (
+                    format!("analyzing {}", t.display_name()),
+                    format!("ANALYZE {}", t.qualified()),
+                )
+            })
+            .collect();
+        copy::run_statements(build, &settings, analyze, self.opts.jobs).await?;
+        drop(ddl);
+        phases.mark("analyze");
+        let mut report = self.report(results, phases, Mode::InPlace, post_count);
+        report.pg_dump = dump.version.clone();
+        Ok(report)
+    }
+
+    async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
+        let results = self.copy_phase(None, String::new()).await?;
+        phases.mark("data (dry run)");
+        Ok(self.report(results, phases, Mode::DryRun, 0))
+    }
+
+    async fn copy_phase(
+        &self,
+        build: Option<DbUrl>,
+        settings: String,
+    ) -> anyhow::Result<Vec<copy::JobResult>> {
+        let progress = Arc::new(Progress::default());
+        progress
+            .jobs_total
+            .store(self.jobs.len(), std::sync::atomic::Ordering::Relaxed);
+        progress.estimated_bytes.store(
+            self.jobs.iter().map(|j| j.estimated_bytes).sum(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let ctx = Arc::new(copy::CopyContext {
+            source: self.opts.source.clone(),
+            build,
+            snapshot: self.snapshot.clone(),
+            target_settings: settings,
+            queue: Mutex::new(VecDeque::from(self.jobs.clone())),
+            progress: Arc::clone(&progress),
+            transforms: self.transforms.clone(),
+            results: Mutex::new(Vec::new()),
+        });
+        let reporter = progress::spawn_reporter(Arc::clone(&progress), self.opts.progress_every);
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..self.opts.jobs.clamp(1, self.jobs.len().max(1)) {
+            set.spawn(copy::worker(Arc::clone(&ctx)));
+        }
+        let outcome = copy::join_all(set).await;
+        if let Some(r) = reporter {
+            r.abort();
+        }
+        outcome?;
+        let results = ctx
+            .results
+            .lock()
+            .map_err(|_| anyhow::anyhow!("results poisoned"))?
+            .clone();
+        Ok(results)
+    }
+
+    fn report(
+        &self,
+        results: Vec<copy::JobResult>,
+        phases: Phases,
+        mode: Mode,
+        post: usize,
+    ) -> SyncReport {
+        let mut tables: Vec<TableReport> = self
+            .tables
+            .iter()
+            .map(|t| {
+                let mine: Vec<&copy::JobResult> =
+                    results.iter().filter(|r| r.table_oid == t.oid).collect();
+                TableReport {
+                    table: t.display_name(),
+                    rows: mine.iter().map(|r| r.rows_written).sum(),
+                    bytes: mine.iter().map(|r| r.bytes).sum(),
+                    parts: mine.len(),
+                    seconds: mine.iter().map(|r| r.seconds).fold(0.0, f64::max),
+                    rows_dropped: mine.iter().map(|r| r.rows_dropped).sum(),
+                }
+            })
+            .collect();
+        tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.table.cmp(&b.table)));
+        SyncReport {
+            source: self.opts.source.to_string(),
+            target: self.opts.target.to_string(),
+            mode,
+            source_server_major: self.source_major,
+            target_server_major: None,
+            pg_dump: String::new(),
+            jobs: self.opts.jobs,
+            rows: tables.iter().map(|t| t.rows).sum(),
+            bytes: tables.iter().map(|t| t.bytes).sum(),
+            tables,
+            sequences: self.sequences.len(),
+            post_data_statements: post,
+            total_seconds: phases.start.elapsed().as_secs_f64(),
+            phases: phases.done,
+            transform: self.transforms.as_ref().and_then(|t| t.report()),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+async fn export_snapshot(exporter: &Client, server: &str) -> Result<String, PgError> {
+    let err = |e: tokio_postgres::Error| {
+        PgError::from_driver(Side::Source, server, "exporting a snapshot", &e)
+    };
+    exporter
+        .batch_execute(
+            "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0; \
+             BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )
+        .await
+        .map_err(err)?;
+    let row = exporter
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .await
+        .map_err(err)?;
+    let snapshot: String = row.get(0);
+    // The id is formatted into SQL and a command line: accept only its documented shape.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(PgError::new(
+            Side::Source,
+            crate::postgres::PgErrorKind::Other,
+            format!(
+                "The source database ({server}) returned an unexpected snapshot id {snapshot:?}."
+            ),
+        ));
+    }
+    Ok(snapshot)
+}
+
+async fn plan_jobs(
+    exporter: &Client,
+    server: &str,
+    major: u32,
+    tables: &[catalog::Table],
+    opts: &SyncOptions,
+) -> Result<Vec<CopyJob>, PgError> {
+    let total: u64 = tables.iter().map(|t| t.bytes).sum();
+    let mut jobs = Vec::new();
+    for table in tables {
+        let parts = plan::parts_for(table.bytes, total, opts.jobs, opts.split_larger_than);
+        let table = Arc::new(table.clone());
+        let slices = if parts <= 1 {
+            vec![Slice::Whole]
+        } else if let Some(key) = &table.split_key {
+            match catalog::key_range(exporter, server, &table, key).await? {
+                Some((lo, hi)) => plan::key_slices(key, lo, hi, parts),
+                None => vec![Slice::Whole],
+            }
+        } else if major >= 14 {
+            // TID range scans (PostgreSQL 14+) make page slices cheap to read.
+            plan::page_slices(table.pages, parts)
+        } else {
+            vec![Slice::Whole]
+        };
+        let n = slices.len();
+        for (i, slice) in slices.into_iter().enumerate() {
+            jobs.push(CopyJob {
+                table: Arc::clone(&table),
+                slice,
+                estimated_bytes: table.bytes / n as u64,
+                part: i + 1,
+                parts: n,
+            });
+        }
+    }
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.estimated_bytes));
+    Ok(jobs)
+}
+
+/// Session settings that speed loading without changing data.
+async fn target_settings(client: &Client, url: &DbUrl) -> String {
+    let mut settings = String::from(
+        "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; \
+         SET statement_timeout = 0; SET lock_timeout = 0; \
+         SET idle_in_transaction_session_timeout = 0;",
+    );
+    // lz4 TOAST compression is cheaper to write than pglz; not every server is built with it.
+    match client
+        .batch_execute("SET default_toast_compression = 'lz4'")
+        .await
+    {
+        Ok(()) => settings.push_str(" SET default_toast_compression = 'lz4';"),
+        Err(e) => tracing::info!(target = %url, error = %e, "lz4 TOAST compression unavailable"),
+    }
+    settings
+}
+
+async fn set_sequences(
+    client: &Client,
+    server: &str,
+    sequences: &[catalog::Sequence],
+) -> Result<(), PgError> {
+    let sql: String = sequences
+        .iter()
+        .filter_map(|s| {
+            let name = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.name));
+            s.last_value.map(|v| {
+                format!(
+                    "SELECT pg_catalog.setval({}, {v}, true);",
+                    quote_literal(&name)
+                )
+            })
+        })
+        .collect();
+    if sql.is_empty() {
+        return Ok(());
+    }
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| PgError::from_driver(Side::Target, server, "setting sequences", &e))
+}

@@ -1,0 +1,119 @@
+//! The sync report: per-table rows and bytes, per-phase seconds, as text or JSON.
+
+use serde::Serialize;
+
+use super::progress::mb;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub table: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub parts: usize,
+    pub seconds: f64,
+    /// Rows the transforms dropped on purpose (e.g. sessions).
+    pub rows_dropped: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTime {
+    pub phase: String,
+    pub seconds: f64,
+}
+
+/// How the target was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The target was empty and was filled directly.
+    InPlace,
+    /// The target had tables: a new database was built beside it and swapped in.
+    Swapped,
+    /// Nothing was written.
+    DryRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub source: String,
+    pub target: String,
+    pub mode: Mode,
+    pub source_server_major: u32,
+    pub target_server_major: Option<u32>,
+    pub pg_dump: String,
+    pub jobs: usize,
+    pub tables: Vec<TableReport>,
+    pub sequences: usize,
+    pub post_data_statements: usize,
+    pub rows: u64,
+    pub bytes: u64,
+    pub phases: Vec<PhaseTime>,
+    pub total_seconds: f64,
+    /// What the in-stream transforms did (URL rewrite, anonymization), when they ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<serde_json::Value>,
+    pub warnings: Vec<String>,
+}
+
+impl SyncReport {
+    /// A human-readable summary for terminals and CI logs.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let mode = match self.mode {
+            Mode::InPlace => "filled the empty target",
+            Mode::Swapped => "built a new copy beside the target and swapped it in",
+            Mode::DryRun => "dry run: nothing was written",
+        };
+        push_line(
+            &mut s,
+            format!("wpstage sync: {} -> {} ({mode})", self.source, self.target),
+        );
+        push_line(
+            &mut s,
+            format!(
+                "{} tables, {} rows, {:.1} MB in {:.2} s ({:.1} MB/s), {} sequences, {} post-data statements, {} jobs",
+                self.tables.len(),
+                self.rows,
+                mb(self.bytes),
+                self.total_seconds,
+                mb(self.bytes) / self.total_seconds.max(0.001),
+                self.sequences,
+                self.post_data_statements,
+                self.jobs
+            ),
+        );
+        push_line(
+            &mut s,
+            format!(
+                "\n{:<44} {:>12} {:>10} {:>6} {:>8}",
+                "table", "rows", "MB", "parts", "s"
+            ),
+        );
+        for t in &self.tables {
+            push_line(
+                &mut s,
+                format!(
+                    "{:<44} {:>12} {:>10.1} {:>6} {:>8.2}",
+                    t.table,
+                    t.rows,
+                    mb(t.bytes),
+                    t.parts,
+                    t.seconds
+                ),
+            );
+        }
+        push_line(&mut s, format!("\n{:<20} {:>8}", "phase", "s"));
+        for p in &self.phases {
+            push_line(&mut s, format!("{:<20} {:>8.2}", p.phase, p.seconds));
+        }
+        for w in &self.warnings {
+            push_line(&mut s, format!("warning: {w}"));
+        }
+        s
+    }
+}
+
+fn push_line(s: &mut String, line: String) {
+    s.push_str(&line);
+    s.push('\n');
+}
