@@ -5,6 +5,8 @@
 //! database through the `postgres` module; nothing below the CLI knows about GitHub.
 
 pub mod cli;
+pub mod lifecycle;
 pub mod logging;
+pub mod platform;
 pub mod postgres;
 pub mod sync;

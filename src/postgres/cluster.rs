@@ -218,10 +218,10 @@ fn stop_child(child: &mut Child) {
 
 fn log_tail(dir: &Path) -> String {
     let mut text = String::new();
-    if let Ok(mut f) = std::fs::File::open(dir.join("server.log")) {
-        if f.read_to_string(&mut text).is_err() {
-            return String::new();
-        }
+    if let Ok(mut f) = std::fs::File::open(dir.join("server.log"))
+        && f.read_to_string(&mut text).is_err()
+    {
+        return String::new();
     }
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")

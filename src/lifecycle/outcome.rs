@@ -1,0 +1,122 @@
+//! What a lifecycle operation produced: the one value every adapter (CLI, GitHub Action, Kestra)
+//! renders. It never holds a secret.
+
+use serde::Serialize;
+
+use crate::sync::PhaseTime;
+
+/// The lifecycle operation that ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Up,
+    Down,
+    Refresh,
+    Reap,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Up => "up",
+            Operation::Down => "down",
+            Operation::Refresh => "refresh",
+            Operation::Reap => "reap",
+        }
+    }
+}
+
+/// The data that was copied into staging.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DataSummary {
+    /// When the production snapshot was taken (RFC 3339, UTC).
+    pub snapshot_time: String,
+    pub tables: usize,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Whether anonymization ran (it is on unless explicitly turned off).
+    pub anonymized: bool,
+    /// Whether the anonymization key was generated for this run (pseudonyms differ per run).
+    pub random_key: bool,
+    pub anonymized_columns: u64,
+    pub anonymized_values: u64,
+    pub url_replacements: u64,
+    pub rows_dropped: u64,
+    /// The full transform report (per table and column), when transforms ran.
+    pub transform_report: Option<serde_json::Value>,
+}
+
+/// The app deployment of the PR's code.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentSummary {
+    pub id: String,
+    pub status: String,
+    pub sha: String,
+}
+
+/// A difference between the PR environment and its source environment that was not intended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FidelityIssue {
+    /// `service`, `variable`, `volume` or `domain`.
+    pub kind: String,
+    /// What differs; variable values are never included, only names.
+    pub detail: String,
+}
+
+/// The result of `up`, `down`, `refresh` or `reap`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub operation: Operation,
+    /// `railway` or `local`.
+    pub platform: String,
+    pub pr: Option<u64>,
+    pub environment_name: String,
+    pub environment_id: Option<String>,
+    /// `up`: the environment was created by this run (not reused).
+    pub created: bool,
+    /// `down`: the environment existed and was deleted (false: it was already gone).
+    pub deleted: bool,
+    pub preview_url: Option<String>,
+    pub admin_url: Option<String>,
+    pub data: Option<DataSummary>,
+    pub deployment: Option<DeploymentSummary>,
+    pub phases: Vec<PhaseTime>,
+    /// Requests sent to the platform's API (Railway), excluding deploy polling.
+    pub api_calls: u64,
+    pub api_polls: u64,
+    pub fidelity: Vec<FidelityIssue>,
+    /// When a reaper will consider this environment stale (RFC 3339).
+    pub expires_at: Option<String>,
+    /// `reap`: environments deleted (or that would be, in a dry run).
+    pub reaped: Vec<String>,
+    pub dry_run: bool,
+    pub warnings: Vec<String>,
+    pub duration_seconds: f64,
+}
+
+impl Outcome {
+    pub fn new(operation: Operation, platform: &str, environment_name: &str) -> Self {
+        Self {
+            operation,
+            platform: platform.to_owned(),
+            pr: None,
+            environment_name: environment_name.to_owned(),
+            environment_id: None,
+            created: false,
+            deleted: false,
+            preview_url: None,
+            admin_url: None,
+            data: None,
+            deployment: None,
+            phases: Vec::new(),
+            api_calls: 0,
+            api_polls: 0,
+            fidelity: Vec::new(),
+            expires_at: None,
+            reaped: Vec::new(),
+            dry_run: false,
+            warnings: Vec::new(),
+            duration_seconds: 0.0,
+        }
+    }
+}

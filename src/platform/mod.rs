@@ -1,0 +1,92 @@
+//! Where staging environments live. The lifecycle is written once against [`Platform`];
+//! `railway` is the product, `local` keeps environments as databases on a server you own.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use crate::lifecycle::{DeploymentSummary, FidelityIssue};
+use crate::postgres::DbUrl;
+
+/// An environment the lifecycle works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// An environment wpstage manages, as listed for the reaper.
+#[derive(Debug, Clone)]
+pub struct EnvInfo {
+    pub env: EnvRef,
+    pub pr: Option<u64>,
+    pub created_at: Option<SystemTime>,
+}
+
+/// Counters of API use, for the Outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiUse {
+    pub calls: u64,
+    pub polls: u64,
+}
+
+/// A place to create per-PR staging environments.
+pub trait Platform: Send + Sync {
+    /// `railway` or `local`.
+    fn name(&self) -> &'static str;
+
+    /// The environment called `name`. An environment of that name that wpstage did not create
+    /// is an error: wpstage never adopts, changes or deletes what it did not make.
+    fn find_environment(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<EnvRef>>> + Send;
+
+    /// Creates the environment for `pr`, marked as wpstage's.
+    fn create_environment(
+        &self,
+        name: &str,
+        pr: u64,
+    ) -> impl Future<Output = anyhow::Result<EnvRef>> + Send;
+
+    /// Deletes an environment wpstage created; `Ok(false)` when it was already gone.
+    fn delete_environment(&self, env: &EnvRef)
+    -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Every environment wpstage manages (all pages).
+    fn list_environments(&self) -> impl Future<Output = anyhow::Result<Vec<EnvInfo>>> + Send;
+
+    /// The public URL of the environment's app, created if missing.
+    fn preview_url(&self, env: &EnvRef) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// The production database.
+    fn source_database(&self) -> impl Future<Output = anyhow::Result<DbUrl>> + Send;
+
+    /// The environment's database, deployed and reachable from here.
+    fn staging_database(&self, env: &EnvRef) -> impl Future<Output = anyhow::Result<DbUrl>> + Send;
+
+    /// Sets app variables (WP_HOME, WP_SITEURL, user overrides) without deploying.
+    fn configure_app(
+        &self,
+        env: &EnvRef,
+        vars: &BTreeMap<String, String>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Deploys `sha` to the app service(s) and waits up to `timeout` for the result.
+    fn deploy_app(
+        &self,
+        env: &EnvRef,
+        sha: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = anyhow::Result<DeploymentSummary>> + Send;
+
+    /// Differences between the environment and its source other than the intended overrides.
+    fn fidelity(
+        &self,
+        env: &EnvRef,
+        overrides: &[String],
+    ) -> impl Future<Output = anyhow::Result<Vec<FidelityIssue>>> + Send;
+
+    /// API requests so far.
+    fn api_use(&self) -> ApiUse;
+}
