@@ -5,8 +5,13 @@
 //! database through the `postgres` module; nothing below the CLI knows about GitHub.
 
 pub mod cli;
+pub mod generate;
+pub mod generate_db;
 pub mod lifecycle;
 pub mod logging;
+pub mod pipeline;
 pub mod platform;
 pub mod postgres;
+pub mod report;
 pub mod sync;
+pub mod transform;

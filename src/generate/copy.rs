@@ -30,7 +30,10 @@ impl<'a> Row<'a> {
     /// timestamps, fixed identifiers). Skips the scan for speed.
     pub(crate) fn raw(&mut self, value: &str) -> &mut Self {
         self.sep();
-        debug_assert!(!value.bytes().any(needs_escape), "raw field needs escaping: {value:?}");
+        debug_assert!(
+            !value.bytes().any(needs_escape),
+            "raw field needs escaping: {value:?}"
+        );
         self.buf.extend_from_slice(value.as_bytes());
         self
     }
@@ -154,9 +157,15 @@ mod tests {
             .text("")
             .text("ü \";")
             .end();
-        assert_eq!(buf, b"a\\tb\\nc\\\\d\\re\\b\\v\\f\t\\N\t1234567890\t\t\xc3\xbc \";\n".to_vec());
+        assert_eq!(
+            buf,
+            b"a\\tb\\nc\\\\d\\re\\b\\v\\f\t\\N\t1234567890\t\t\xc3\xbc \";\n".to_vec()
+        );
         let fields = decode_row(&buf[..buf.len() - 1]);
-        assert_eq!(fields[0].as_deref(), Some(&b"a\tb\nc\\d\re\x08\x0b\x0c"[..]));
+        assert_eq!(
+            fields[0].as_deref(),
+            Some(&b"a\tb\nc\\d\re\x08\x0b\x0c"[..])
+        );
         assert_eq!(fields[1], None);
         assert_eq!(fields[3].as_deref(), Some(&b""[..]));
     }

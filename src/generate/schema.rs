@@ -26,10 +26,18 @@ pub(crate) struct TableDef {
 }
 
 const fn ix(key: &'static str, cols: &'static str) -> Index {
-    Index { key, unique: false, cols }
+    Index {
+        key,
+        unique: false,
+        cols,
+    }
 }
 const fn ux(key: &'static str, cols: &'static str) -> Index {
-    Index { key, unique: true, cols }
+    Index {
+        key,
+        unique: true,
+        cols,
+    }
 }
 
 const NOW: &str = "timestamp NOT NULL DEFAULT now()";
@@ -96,7 +104,10 @@ pub(crate) const POSTS: TableDef = TableDef {
     serial: Some("ID"),
     indexes: &[
         ix("post_name", "post_name"),
-        ix("type_status_date", "post_type, post_status, post_date, \"ID\""),
+        ix(
+            "type_status_date",
+            "post_type, post_status, post_date, \"ID\"",
+        ),
         ix("post_parent", "post_parent"),
         ix("post_author", "post_author"),
     ],
@@ -155,7 +166,10 @@ pub(crate) const COMMENTS: TableDef = TableDef {
     serial: Some("comment_ID"),
     indexes: &[
         ix("comment_post_ID", "\"comment_post_ID\""),
-        ix("comment_approved_date_gmt", "comment_approved, comment_date_gmt"),
+        ix(
+            "comment_approved_date_gmt",
+            "comment_approved, comment_date_gmt",
+        ),
         ix("comment_date_gmt", "comment_date_gmt"),
         ix("comment_parent", "comment_parent"),
         ix("comment_author_email", "comment_author_email"),
@@ -187,7 +201,10 @@ pub(crate) const TERM_TAXONOMY: TableDef = TableDef {
     ],
     pk: "term_taxonomy_id",
     serial: Some("term_taxonomy_id"),
-    indexes: &[ux("term_id_taxonomy", "term_id, taxonomy"), ix("taxonomy", "taxonomy")],
+    indexes: &[
+        ux("term_id_taxonomy", "term_id, taxonomy"),
+        ix("taxonomy", "taxonomy"),
+    ],
 };
 
 pub(crate) const TERM_RELATIONSHIPS: TableDef = TableDef {

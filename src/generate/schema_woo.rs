@@ -4,10 +4,18 @@
 use super::schema::{Index, TableDef};
 
 const fn ix(key: &'static str, cols: &'static str) -> Index {
-    Index { key, unique: false, cols }
+    Index {
+        key,
+        unique: false,
+        cols,
+    }
 }
 const fn ux(key: &'static str, cols: &'static str) -> Index {
-    Index { key, unique: true, cols }
+    Index {
+        key,
+        unique: true,
+        cols,
+    }
 }
 
 const MONEY: &str = "numeric(26,8) NULL";
@@ -115,7 +123,10 @@ pub(crate) const WC_ORDERS_META: TableDef = TableDef {
     // PG4WP drops the MySQL prefix lengths, so meta values must stay short.
     indexes: &[
         ix("meta_key_value", "meta_key, meta_value"),
-        ix("order_id_meta_key_meta_value", "order_id, meta_key, meta_value"),
+        ix(
+            "order_id_meta_key_meta_value",
+            "order_id, meta_key, meta_value",
+        ),
     ],
 };
 
@@ -168,7 +179,10 @@ pub(crate) const WC_API_KEYS: TableDef = TableDef {
     ],
     pk: "key_id",
     serial: Some("key_id"),
-    indexes: &[ix("consumer_key", "consumer_key"), ix("consumer_secret", "consumer_secret")],
+    indexes: &[
+        ix("consumer_key", "consumer_key"),
+        ix("consumer_secret", "consumer_secret"),
+    ],
 };
 
 pub(crate) const WC_PAYMENT_TOKENS: TableDef = TableDef {
@@ -196,7 +210,10 @@ pub(crate) const WC_PAYMENT_TOKENMETA: TableDef = TableDef {
     ],
     pk: "meta_id",
     serial: Some("meta_id"),
-    indexes: &[ix("payment_token_id", "payment_token_id"), ix("meta_key", "meta_key")],
+    indexes: &[
+        ix("payment_token_id", "payment_token_id"),
+        ix("meta_key", "meta_key"),
+    ],
 };
 
 pub(crate) const WC_WEBHOOKS: TableDef = TableDef {
@@ -240,10 +257,19 @@ pub(crate) const WC_DOWNLOAD_PERMISSIONS: TableDef = TableDef {
     pk: "permission_id",
     serial: Some("permission_id"),
     indexes: &[
-        ix("download_order_key_product", "product_id, order_id, order_key, download_id"),
-        ix("download_order_product", "download_id, order_id, product_id"),
+        ix(
+            "download_order_key_product",
+            "product_id, order_id, order_key, download_id",
+        ),
+        ix(
+            "download_order_product",
+            "download_id, order_id, product_id",
+        ),
         ix("order_id", "order_id"),
-        ix("user_order_remaining_expires", "user_id, order_id, downloads_remaining, access_expires"),
+        ix(
+            "user_order_remaining_expires",
+            "user_id, order_id, downloads_remaining, access_expires",
+        ),
     ],
 };
 
@@ -259,5 +285,8 @@ pub(crate) const WC_DOWNLOAD_LOG: TableDef = TableDef {
     ],
     pk: "download_log_id",
     serial: Some("download_log_id"),
-    indexes: &[ix("permission_id", "permission_id"), ix("timestamp", "\"timestamp\"")],
+    indexes: &[
+        ix("permission_id", "permission_id"),
+        ix("timestamp", "\"timestamp\""),
+    ],
 };

@@ -31,18 +31,33 @@ impl Php {
         Php::Str(v.into())
     }
 
-    /// Associative array with string keys.
+    /// Associative array with string keys. Keys must not be decimal
+    /// integers: PHP turns those into int keys (use `Php::Arr` + `Key::Int`).
     pub(crate) fn map<K: Into<String>>(items: Vec<(K, Php)>) -> Php {
-        Php::Arr(items.into_iter().map(|(k, v)| (Key::Str(k.into()), v)).collect())
+        Php::Arr(
+            items
+                .into_iter()
+                .map(|(k, v)| (Key::Str(k.into()), v))
+                .collect(),
+        )
     }
 
     /// List with keys 0..n.
     pub(crate) fn list(items: Vec<Php>) -> Php {
-        Php::Arr(items.into_iter().enumerate().map(|(i, v)| (Key::Int(i as i64), v)).collect())
+        Php::Arr(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Key::Int(i as i64), v))
+                .collect(),
+        )
     }
 
     pub(crate) fn obj<K: Into<String>>(class: &str, props: Vec<(K, Php)>) -> Php {
-        Php::Obj(class.to_string(), props.into_iter().map(|(k, v)| (k.into(), v)).collect())
+        Php::Obj(
+            class.to_string(),
+            props.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        )
     }
 
     pub(crate) fn to_php(&self) -> String {
@@ -207,7 +222,11 @@ pub(crate) fn check(input: &[u8]) -> Result<(), String> {
             }
         }
     }
-    let mut p = P { b: input, i: 0, slots: 0 };
+    let mut p = P {
+        b: input,
+        i: 0,
+        slots: 0,
+    };
     p.value()?;
     if p.i != input.len() {
         return Err(format!("trailing bytes at {}", p.i));

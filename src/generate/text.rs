@@ -5,15 +5,44 @@ use super::rng::Rng;
 use std::fmt::Write as _;
 
 pub(crate) const FIRST_DE: &[&str] = &[
-    "Anna", "Jürgen", "Käthe", "Lukas", "Sören", "Maximilian", "Jörg", "Björn", "Özlem", "Lena",
-    "Günther", "Sophie", "Moritz", "Hannah", "Ulrike", "Felix",
+    "Anna",
+    "Jürgen",
+    "Käthe",
+    "Lukas",
+    "Sören",
+    "Maximilian",
+    "Jörg",
+    "Björn",
+    "Özlem",
+    "Lena",
+    "Günther",
+    "Sophie",
+    "Moritz",
+    "Hannah",
+    "Ulrike",
+    "Felix",
 ];
 pub(crate) const LAST_DE: &[&str] = &[
-    "Schmidt", "Müller", "Weiß", "Schröder", "Groß", "Bäcker", "Köhler", "Hoffmann", "Fuchs",
-    "Krüger", "Wagner", "Löwe", "Neumann", "Straßer",
+    "Schmidt",
+    "Müller",
+    "Weiß",
+    "Schröder",
+    "Groß",
+    "Bäcker",
+    "Köhler",
+    "Hoffmann",
+    "Fuchs",
+    "Krüger",
+    "Wagner",
+    "Löwe",
+    "Neumann",
+    "Straßer",
 ];
-pub(crate) const FIRST_JA: &[&str] = &["陽翔", "結衣", "蓮", "さくら", "大翔", "美咲", "悠真", "葵"];
-pub(crate) const LAST_JA: &[&str] = &["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村"];
+pub(crate) const FIRST_JA: &[&str] =
+    &["陽翔", "結衣", "蓮", "さくら", "大翔", "美咲", "悠真", "葵"];
+pub(crate) const LAST_JA: &[&str] = &[
+    "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村",
+];
 pub(crate) const FIRST_EN: &[&str] = &[
     "Emma", "Liam", "Olivia", "Noah", "Ava", "James", "Mia", "Lucas", "Zoe", "Ethan", "Chloe",
     "Daniel",
@@ -27,29 +56,71 @@ pub(crate) const ROMAJI: &[&str] = &[
     "haruto", "yui", "ren", "sakura", "hiroto", "misaki", "yuma", "aoi",
 ];
 pub(crate) const LAST_ROMAJI: &[&str] = &[
-    "sato", "suzuki", "takahashi", "tanaka", "ito", "watanabe", "yamamoto", "nakamura",
+    "sato",
+    "suzuki",
+    "takahashi",
+    "tanaka",
+    "ito",
+    "watanabe",
+    "yamamoto",
+    "nakamura",
 ];
 pub(crate) const MAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "web.de", "gmx.de", "t-online.de", "yahoo.co.jp", "outlook.com",
-    "icloud.com", "hotmail.com", "posteo.de", "docomo.ne.jp", "proton.me", "example.org",
+    "gmail.com",
+    "googlemail.com",
+    "web.de",
+    "gmx.de",
+    "t-online.de",
+    "yahoo.co.jp",
+    "outlook.com",
+    "icloud.com",
+    "hotmail.com",
+    "posteo.de",
+    "docomo.ne.jp",
+    "proton.me",
+    "example.org",
 ];
 pub(crate) const CITIES_DE: &[(&str, &str)] = &[
-    ("Berlin", "BE"), ("München", "BY"), ("Köln", "NW"), ("Düsseldorf", "NW"), ("Nürnberg", "BY"),
-    ("Lübeck", "SH"), ("Würzburg", "BY"), ("Hamburg", "HH"), ("Görlitz", "SN"),
+    ("Berlin", "BE"),
+    ("München", "BY"),
+    ("Köln", "NW"),
+    ("Düsseldorf", "NW"),
+    ("Nürnberg", "BY"),
+    ("Lübeck", "SH"),
+    ("Würzburg", "BY"),
+    ("Hamburg", "HH"),
+    ("Görlitz", "SN"),
 ];
 pub(crate) const STREETS_DE: &[&str] = &[
-    "Hauptstraße", "Schloßallee", "Bahnhofstraße", "Gartenweg", "Königstraße", "Mühlenweg",
+    "Hauptstraße",
+    "Schloßallee",
+    "Bahnhofstraße",
+    "Gartenweg",
+    "Königstraße",
+    "Mühlenweg",
     "Friedrichstraße",
 ];
 pub(crate) const CITIES_JA: &[(&str, &str)] = &[
-    ("東京都 新宿区", "JP13"), ("大阪市 北区", "JP27"), ("京都市 中京区", "JP26"), ("札幌市 中央区", "JP01"),
+    ("東京都 新宿区", "JP13"),
+    ("大阪市 北区", "JP27"),
+    ("京都市 中京区", "JP26"),
+    ("札幌市 中央区", "JP01"),
 ];
 pub(crate) const CITIES_US: &[(&str, &str)] = &[
-    ("Portland", "OR"), ("Austin", "TX"), ("Springfield", "IL"), ("Madison", "WI"),
+    ("Portland", "OR"),
+    ("Austin", "TX"),
+    ("Springfield", "IL"),
+    ("Madison", "WI"),
 ];
 pub(crate) const COMPANIES: &[&str] = &[
-    "Bäckerei Köhler GmbH", "Müller & Söhne KG", "株式会社サクラ", "Northwind Traders LLC", "",
-    "", "", "",
+    "Bäckerei Köhler GmbH",
+    "Müller & Söhne KG",
+    "株式会社サクラ",
+    "Northwind Traders LLC",
+    "",
+    "",
+    "",
+    "",
 ];
 pub(crate) const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -67,10 +138,33 @@ const WORDS_EN: &[&str] = &[
     "delivery", "handmade", "ceramic", "linen", "studio", "journal", "weekend", "stories",
 ];
 const WORDS_DE: &[&str] = &[
-    "Frühstück", "Brötchen", "über", "Straße", "schön", "Grüße", "Käse", "größer", "Müsli",
-    "für", "und", "mit", "heute", "Rezept", "Tipps", "Übersicht",
+    "Frühstück",
+    "Brötchen",
+    "über",
+    "Straße",
+    "schön",
+    "Grüße",
+    "Käse",
+    "größer",
+    "Müsli",
+    "für",
+    "und",
+    "mit",
+    "heute",
+    "Rezept",
+    "Tipps",
+    "Übersicht",
 ];
-const WORDS_JA: &[&str] = &["こんにちは", "東京", "季節", "レシピ", "新商品", "お知らせ", "ありがとう", "写真"];
+const WORDS_JA: &[&str] = &[
+    "こんにちは",
+    "東京",
+    "季節",
+    "レシピ",
+    "新商品",
+    "お知らせ",
+    "ありがとう",
+    "写真",
+];
 const EMOJI: &[&str] = &["🎉", "☕", "🌸", "🍞", "✨", "👍"];
 
 /// Which language flavour a piece of text gets.
@@ -158,11 +252,23 @@ pub(crate) fn ip(rng: &mut Rng) -> String {
     if rng.chance(20) {
         let prefixes = ["2a02:8108", "2003:e4", "2001:4860", "240d:1a"];
         let p = prefixes[rng.below(4) as usize];
-        format!("{p}:{:x}:{:x}::{:x}", rng.below(0xffff), rng.below(0xffff), rng.range(1, 0xffff))
+        format!(
+            "{p}:{:x}:{:x}::{:x}",
+            rng.below(0xffff),
+            rng.below(0xffff),
+            rng.range(1, 0xffff)
+        )
     } else {
-        let firsts = [31u64, 46, 62, 77, 84, 91, 93, 126, 133, 153, 178, 185, 212, 217];
+        let firsts = [
+            31u64, 46, 62, 77, 84, 91, 93, 126, 133, 153, 178, 185, 212, 217,
+        ];
         let a = firsts[rng.below(firsts.len() as u64) as usize];
-        format!("{a}.{}.{}.{}", rng.below(256), rng.below(256), rng.range(1, 254))
+        format!(
+            "{a}.{}.{}.{}",
+            rng.below(256),
+            rng.below(256),
+            rng.range(1, 254)
+        )
     }
 }
 
@@ -236,7 +342,12 @@ pub(crate) fn datetime(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Year and month for upload paths.

@@ -3,77 +3,9 @@
 //! that recompute any entity (person, post slot) from its index, so every
 //! table agrees without sharing mutable state.
 
-use super::GenerateError;
 use super::rng::Rng;
+pub(crate) use super::site::Site;
 use super::text::{self, Lang};
-
-/// Production-site URL split into parts. `base` has no trailing slash.
-#[derive(Debug, Clone)]
-pub(crate) struct Site {
-    pub(crate) base: String,
-    pub(crate) scheme: String,
-    /// Host (with port, if any) — the bare-host form.
-    pub(crate) host: String,
-    /// Path prefix without trailing slash ("" for a root install).
-    pub(crate) path: String,
-}
-
-impl Site {
-    pub(crate) fn parse(url: &str) -> Result<Site, GenerateError> {
-        let bad = |why: &str| GenerateError::BadSiteUrl {
-            url: url.to_string(),
-            why: why.to_string(),
-        };
-        let (scheme, rest) = if let Some(r) = url.strip_prefix("https://") {
-            ("https", r)
-        } else if let Some(r) = url.strip_prefix("http://") {
-            ("http", r)
-        } else {
-            return Err(bad("it must start with http:// or https://"));
-        };
-        let rest = rest.trim_end_matches('/');
-        let (host, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let host_ok = !host.is_empty()
-            && host.len() <= 100
-            && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-            && !host.starts_with(['.', '-', ':']);
-        if !host_ok {
-            return Err(bad("the host must be a plain DNS name such as www.example.com (letters, digits, '.', '-', optional :port)"));
-        }
-        let path_ok = path.len() <= 60
-            && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
-            && !path.contains("//");
-        if !path_ok {
-            return Err(bad("the path may only contain letters, digits, '/', '-', '_' and '.'; drop any query string or fragment"));
-        }
-        let host = host.to_ascii_lowercase();
-        Ok(Site {
-            base: format!("{scheme}://{host}{path}"),
-            scheme: scheme.to_string(),
-            host,
-            path: path.to_string(),
-        })
-    }
-
-    /// The host without a port, for email domains.
-    pub(crate) fn mail_domain(&self) -> &str {
-        let h = self.host.split(':').next().unwrap_or(&self.host);
-        h.strip_prefix("www.").unwrap_or(h)
-    }
-
-    /// Same site with the other scheme (old http:// links, or https in an http site).
-    pub(crate) fn other_scheme_base(&self) -> String {
-        let other = if self.scheme == "https" { "http" } else { "https" };
-        format!("{other}://{}{}", self.host, self.path)
-    }
-
-    pub(crate) fn protocol_relative(&self) -> String {
-        format!("//{}{}", self.host, self.path)
-    }
-}
 
 /// Entity counts. Everything scales from `articles`.
 #[derive(Debug, Clone)]
@@ -85,7 +17,6 @@ pub(crate) struct Counts {
     pub(crate) user_requests: u64,
     pub(crate) users: u64,
     pub(crate) guests: u64,
-    pub(crate) comments: u64,
     pub(crate) orders: u64,
     pub(crate) sessions: u64,
     pub(crate) tokens: u64,
@@ -97,7 +28,7 @@ pub(crate) struct Counts {
 
 impl Counts {
     pub(crate) fn for_articles(n: u64) -> Counts {
-        let n = n.max(20);
+        let n = n.max(5);
         Counts {
             articles: n,
             pages: 6 + n / 40,
@@ -106,7 +37,6 @@ impl Counts {
             user_requests: 2 + n / 2000,
             users: 6 + n / 6,
             guests: 6 + n / 4,
-            comments: n * 2,
             orders: 4 + n / 3,
             sessions: 3 + n / 40,
             tokens: 2 + n / 50,
@@ -168,7 +98,15 @@ impl PostLayout {
         let legacy_start = product_start + c.products * PRODUCT_STRIDE;
         let article_start = legacy_start + c.legacy_orders;
         let max_id = article_start + c.articles * ARTICLE_STRIDE - 1;
-        PostLayout { nav_start, req_start, page_start, product_start, legacy_start, article_start, max_id }
+        PostLayout {
+            nav_start,
+            req_start,
+            page_start,
+            product_start,
+            legacy_start,
+            article_start,
+            max_id,
+        }
     }
 
     pub(crate) fn page_id(&self, i: u64) -> u64 {
@@ -176,9 +114,6 @@ impl PostLayout {
     }
     pub(crate) fn product_id(&self, i: u64) -> u64 {
         self.product_start + i * PRODUCT_STRIDE
-    }
-    pub(crate) fn legacy_order_id(&self, i: u64) -> u64 {
-        self.legacy_start + i
     }
     pub(crate) fn article_id(&self, i: u64) -> u64 {
         self.article_start + i * ARTICLE_STRIDE
@@ -250,7 +185,15 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new(seed: u64, prefix: String, site: Site, counts: Counts) -> World {
         let layout = PostLayout::new(&counts);
-        World { seed, prefix, site, counts, layout, epoch_start: 1_420_070_400, epoch_end: 1_735_689_600 }
+        World {
+            seed,
+            prefix,
+            site,
+            counts,
+            layout,
+            epoch_start: 1_420_070_400,
+            epoch_end: 1_735_689_600,
+        }
     }
 
     pub(crate) fn rng(&self, label: &str, index: u64) -> Rng {
@@ -286,7 +229,11 @@ impl World {
         } else if id < l.legacy_start {
             let off = id - l.product_start;
             let i = off / PRODUCT_STRIDE;
-            Some(if off % PRODUCT_STRIDE == 0 { Slot::Product(i) } else { Slot::ProductImage(i) })
+            Some(if off.is_multiple_of(PRODUCT_STRIDE) {
+                Slot::Product(i)
+            } else {
+                Slot::ProductImage(i)
+            })
         } else if id < l.article_start {
             Some(Slot::LegacyOrder(id - l.legacy_start))
         } else if id <= l.max_id {
@@ -328,7 +275,12 @@ impl World {
             Lang::Ja => {
                 let fi = r.below(text::FIRST_JA.len() as u64) as usize;
                 let li = r.below(text::LAST_JA.len() as u64) as usize;
-                (text::FIRST_JA[fi], text::LAST_JA[li], text::ROMAJI[fi].to_string(), text::LAST_ROMAJI[li].to_string())
+                (
+                    text::FIRST_JA[fi],
+                    text::LAST_JA[li],
+                    text::ROMAJI[fi].to_string(),
+                    text::LAST_ROMAJI[li].to_string(),
+                )
             }
             Lang::En => {
                 let f = r.pick(text::FIRST_EN);
@@ -345,13 +297,26 @@ impl World {
         let domain = if index < STAFF {
             self.site.mail_domain().to_string()
         } else if lang == Lang::Ja && r.chance(60) {
-            r.pick(&["yahoo.co.jp", "docomo.ne.jp", "gmail.com"]).to_string()
+            r.pick(&["yahoo.co.jp", "docomo.ne.jp", "gmail.com"])
+                .to_string()
         } else {
             r.pick(text::MAIL_DOMAINS).to_string()
         };
-        let email = if index == 0 { self.admin_email() } else { format!("{local}@{domain}") };
-        let email_typed = if index % 7 == 3 { title_case_email(&email) } else { email.clone() };
-        let login = if index == 0 { "admin".to_string() } else { format!("{fl}{ll}{index}") };
+        let email = if index == 0 {
+            self.admin_email()
+        } else {
+            format!("{local}@{domain}")
+        };
+        let email_typed = if index % 7 == 3 {
+            title_case_email(&email)
+        } else {
+            email.clone()
+        };
+        let login = if index == 0 {
+            "admin".to_string()
+        } else {
+            format!("{fl}{ll}{index}")
+        };
         let (country, (city, state), postcode, street) = match lang {
             Lang::Ja => (
                 "JP",

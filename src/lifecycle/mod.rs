@@ -1,6 +1,11 @@
 //! The PR environment lifecycle: `up`, `down`, `refresh`, `reap`, written once against the
 //! [`Platform`](crate::platform::Platform) seam, each idempotent and rolled back on failure.
 
+mod config;
+pub mod data;
+mod ops;
 mod outcome;
 
+pub use config::{LifecycleConfig, TransformSettings};
+pub use ops::{Failure, ReapRequest, UpRequest, down, reap, refresh, up};
 pub use outcome::{DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome};

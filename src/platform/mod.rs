@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
 
+pub mod local;
+
 /// An environment the lifecycle works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvRef {

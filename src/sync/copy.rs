@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt as _, StreamExt as _, pin_mut};
 use tokio_postgres::Client;
 
@@ -33,7 +34,17 @@ pub trait RowTransform: Send {
 
 /// Decides, per table, whether rows must be transformed; `None` keeps the zero-decode path.
 pub trait Transforms: Send + Sync {
+    /// Called once, inside the snapshot, before any row is copied: look at the tables and read
+    /// what the transforms need (table prefix, ids of kept users, a sample of unruled columns).
+    fn prepare<'a>(
+        &'a self,
+        tables: &'a [Table],
+        snapshot: &'a Client,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
     fn for_table(&self, table: &Table) -> anyhow::Result<Option<Box<dyn RowTransform>>>;
+    /// Called after the data is loaded and before the copy is made visible: a failure keeps
+    /// nothing (e.g. the leak check found an original email in the copy). Returns warnings.
+    fn verify<'a>(&'a self, target: &'a Client) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
     /// What the transforms did, for the report.
     fn report(&self) -> Option<serde_json::Value>;
 }

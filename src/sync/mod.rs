@@ -83,6 +83,14 @@ pub async fn sync(
     let tables = catalog::tables(&exporter, &source_server, source_major).await?;
     let sequences = catalog::sequences(&exporter, &source_server).await?;
     let jobs = plan_jobs(&exporter, &source_server, source_major, &tables, opts).await?;
+    let mut warnings = Vec::new();
+    if let Some(t) = &transforms {
+        warnings.extend(
+            t.prepare(&tables, &exporter)
+                .await
+                .context("preparing the transforms")?,
+        );
+    }
     phases.mark("snapshot+catalog");
 
     let prepared = if opts.dry_run {
@@ -101,6 +109,7 @@ pub async fn sync(
         jobs,
         transforms,
         source_major,
+        warnings,
     };
     match prepared {
         None => ctx.copy_only(phases).await,
@@ -144,11 +153,12 @@ struct Run<'a> {
     jobs: Vec<CopyJob>,
     transforms: Option<Arc<dyn Transforms>>,
     source_major: u32,
+    warnings: Vec<String>,
 }
 
 impl Run<'_> {
     async fn build(
-        self,
+        mut self,
         build: &DbUrl,
         dump: &PgDump,
         mut phases: Phases,
@@ -181,6 +191,14 @@ impl Run<'_> {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
         phases.mark("data");
+        if let Some(t) = &self.transforms {
+            let found = t
+                .verify(&ddl)
+                .await
+                .context("verifying the transformed copy")?;
+            self.warnings.extend(found);
+            phases.mark("leak check");
+        }
 
         let post_count = post.entries.len();
         let session = format!("{settings}\n{}", post.preamble);
@@ -324,7 +342,7 @@ impl Run<'_> {
             total_seconds: phases.start.elapsed().as_secs_f64(),
             phases: phases.done,
             transform: self.transforms.as_ref().and_then(|t| t.report()),
-            warnings: Vec::new(),
+            warnings: self.warnings.clone(),
         }
     }
 }

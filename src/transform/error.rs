@@ -55,7 +55,9 @@ pub enum TransformError {
     )]
     PseudonymCollision { kind: String, pseudonym: String },
 
-    #[error("invalid URL rewrite {url:?}: {reason}; give absolute http(s) URLs such as https://www.client.example")]
+    #[error(
+        "invalid URL rewrite {url:?}: {reason}; give absolute http(s) URLs such as https://www.client.example"
+    )]
     InvalidUrl { url: String, reason: String },
 
     #[error("invalid anonymization rules: {0}")]

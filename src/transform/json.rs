@@ -287,7 +287,11 @@ pub enum JsonWalk {
 /// Walks every string value of a JSON document. Member names are passed as
 /// keys and never rewritten.
 pub fn walk_strings(doc: &str, vis: &mut dyn LeafVisitor) -> Result<JsonWalk, TransformError> {
-    let mut sc = Scanner { b: doc.as_bytes(), pos: 0, toks: Vec::new() };
+    let mut sc = Scanner {
+        b: doc.as_bytes(),
+        pos: 0,
+        toks: Vec::new(),
+    };
     if sc.value(0, None).is_none() {
         return Ok(JsonWalk::Invalid);
     }

@@ -19,7 +19,9 @@ impl LeakDetector {
     /// True when `value` equals (after normalization) an original PII value.
     pub fn leaks(&self, value: &str) -> bool {
         !value.trim().is_empty()
-            && [PiiKind::Email, PiiKind::Ip, PiiKind::Phone].into_iter().any(|k| self.seen.contains(&pii_hash(k, value)))
+            && [PiiKind::Email, PiiKind::Ip, PiiKind::Phone]
+                .into_iter()
+                .any(|k| self.seen.contains(&pii_hash(k, value)))
     }
 
     /// (table, column) pairs that held anonymized PII: scan these on the target.
@@ -43,16 +45,25 @@ fn looks_like_email(v: &str) -> bool {
     };
     !local.is_empty()
         && local.len() <= 64
-        && !local.contains(|c: char| c.is_whitespace() || c == '@' || c == '<' || c == '>' || c == '"')
+        && !local
+            .contains(|c: char| c.is_whitespace() || c == '@' || c == '<' || c == '>' || c == '"')
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && domain.split('.').all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
-        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
+        && domain
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
 }
 
 fn looks_like_phone(v: &str) -> bool {
-    if !v.bytes().all(|c| c.is_ascii_digit() || b" +-().".contains(&c)) {
+    if !v
+        .bytes()
+        .all(|c| c.is_ascii_digit() || b" +-().".contains(&c))
+    {
         return false;
     }
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
@@ -60,8 +71,12 @@ fn looks_like_phone(v: &str) -> bool {
         return false;
     }
     // Dates (2024-01-31), decimals and plain integers are not phones.
-    let parts: Vec<&str> = v.split(['-', ' ', '.', '/']).filter(|p| !p.is_empty()).collect();
-    let date_like = parts.len() == 3 && parts[0].len() == 4 && parts[1].len() <= 2 && parts[2].len() <= 2;
+    let parts: Vec<&str> = v
+        .split(['-', ' ', '.', '/'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let date_like =
+        parts.len() == 3 && parts[0].len() == 4 && parts[1].len() <= 2 && parts[2].len() <= 2;
     let separated = v.starts_with('+') || v.contains([' ', '-', '(']);
     !date_like && separated && !v.contains('.')
 }
@@ -90,12 +105,25 @@ mod tests {
 
     #[test]
     fn classifies_values() {
-        assert_eq!(looks_like_pii("jane.doe@client.example"), Some(PiiKind::Email));
+        assert_eq!(
+            looks_like_pii("jane.doe@client.example"),
+            Some(PiiKind::Email)
+        );
         assert_eq!(looks_like_pii(" 10.1.2.3 "), Some(PiiKind::Ip));
         assert_eq!(looks_like_pii("2a00:1450::200e"), Some(PiiKind::Ip));
         assert_eq!(looks_like_pii("+49 30 1234567"), Some(PiiKind::Phone));
         assert_eq!(looks_like_pii("(555) 123-4567"), Some(PiiKind::Phone));
-        for no in ["2024-01-31", "12345678", "3.14159", "hello", "a@b", "x@localhost", "", "1.2.3", "v1.2.3.4"] {
+        for no in [
+            "2024-01-31",
+            "12345678",
+            "3.14159",
+            "hello",
+            "a@b",
+            "x@localhost",
+            "",
+            "1.2.3",
+            "v1.2.3.4",
+        ] {
             assert_eq!(looks_like_pii(no), None, "{no}");
         }
     }
@@ -103,7 +131,8 @@ mod tests {
     #[test]
     fn leaks_matches_normalized_originals() {
         let mut d = LeakDetector::default();
-        d.seen.insert(pii_hash(PiiKind::Email, "Jane@Client.Example"));
+        d.seen
+            .insert(pii_hash(PiiKind::Email, "Jane@Client.Example"));
         d.seen.insert(pii_hash(PiiKind::Phone, "+1 (202) 555-1234"));
         assert!(d.leaks(" jane@client.example"));
         assert!(d.leaks("12025551234"));

@@ -22,7 +22,12 @@ pub struct TextRewriter<'r> {
 
 impl<'r> TextRewriter<'r> {
     pub fn new(urls: &'r UrlRewriter) -> Self {
-        TextRewriter { urls, counts: UrlCounts::default(), skipped: Vec::new(), depth: 0 }
+        TextRewriter {
+            urls,
+            counts: UrlCounts::default(),
+            skipped: Vec::new(),
+            depth: 0,
+        }
     }
 
     /// Returns the rewritten value, or `None` when it stays as it is.
@@ -71,7 +76,11 @@ impl<'r> TextRewriter<'r> {
 }
 
 impl LeafVisitor for TextRewriter<'_> {
-    fn leaf(&mut self, _key: Option<&[u8]>, value: &[u8]) -> Result<Option<Vec<u8>>, TransformError> {
+    fn leaf(
+        &mut self,
+        _key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<Option<Vec<u8>>, TransformError> {
         match std::str::from_utf8(value) {
             Ok(s) => Ok(self.rewrite(s)?.map(String::into_bytes)),
             Err(_) => {

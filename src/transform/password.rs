@@ -35,9 +35,15 @@ fn encode64(input: &[u8], out: &mut String) {
 
 /// phpass `crypt_private` with an 8-character salt from the phpass alphabet.
 fn crypt_private(password: &[u8], salt: &str) -> String {
-    let mut hash = Md5::new().chain_update(salt.as_bytes()).chain_update(password).finalize();
+    let mut hash = Md5::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(password)
+        .finalize();
     for _ in 0..(1u32 << COUNT_LOG2) {
-        hash = Md5::new().chain_update(hash).chain_update(password).finalize();
+        hash = Md5::new()
+            .chain_update(hash)
+            .chain_update(password)
+            .finalize();
     }
     let mut out = String::with_capacity(34);
     out.push_str("$P$");

@@ -36,7 +36,10 @@ pub enum Value<'a> {
         payload: Cow<'a, [u8]>,
     },
     /// `r:n;` (upper = false) or `R:n;` (upper = true).
-    Ref { upper: bool, index: Cow<'a, [u8]> },
+    Ref {
+        upper: bool,
+        index: Cow<'a, [u8]>,
+    },
     /// `E:len:"Enum:Case";`
     Enum(Cow<'a, [u8]>),
 }
@@ -73,7 +76,10 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut n: usize = 0;
         while let Some(&c @ b'0'..=b'9') = self.b.get(self.pos) {
-            n = match n.checked_mul(10).and_then(|n| n.checked_add(usize::from(c - b'0'))) {
+            n = match n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(usize::from(c - b'0')))
+            {
                 Some(n) => n,
                 None => return self.err("number too large"),
             };
@@ -134,7 +140,10 @@ impl<'a> Parser<'a> {
             }
             b'i' => {
                 let raw = self.until_semicolon()?;
-                let digits = raw.strip_prefix(b"-").or_else(|| raw.strip_prefix(b"+")).unwrap_or(raw);
+                let digits = raw
+                    .strip_prefix(b"-")
+                    .or_else(|| raw.strip_prefix(b"+"))
+                    .unwrap_or(raw);
                 if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
                     return self.err("bad integer");
                 }
@@ -145,7 +154,9 @@ impl<'a> Parser<'a> {
                 let ok = matches!(raw, b"INF" | b"-INF" | b"NAN")
                     || (!raw.is_empty()
                         && raw.iter().any(u8::is_ascii_digit)
-                        && raw.iter().all(|c| c.is_ascii_digit() || b".eE+-".contains(c)));
+                        && raw
+                            .iter()
+                            .all(|c| c.is_ascii_digit() || b".eE+-".contains(c)));
                 if !ok {
                     return self.err("bad float");
                 }
@@ -161,7 +172,10 @@ impl<'a> Parser<'a> {
                 if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
                     return self.err("bad reference");
                 }
-                Ok(Value::Ref { upper: tag == b'R', index: Cow::Borrowed(raw) })
+                Ok(Value::Ref {
+                    upper: tag == b'R',
+                    index: Cow::Borrowed(raw),
+                })
             }
             b'E' => {
                 let s = self.quoted()?;
@@ -186,7 +200,10 @@ impl<'a> Parser<'a> {
                 let n = self.uint()?;
                 self.expect(b':')?;
                 let props = self.entries(n, depth)?;
-                Ok(Value::Object { class: Cow::Borrowed(class), props })
+                Ok(Value::Object {
+                    class: Cow::Borrowed(class),
+                    props,
+                })
             }
             b'C' => {
                 let class = self.quoted()?;
@@ -204,7 +221,10 @@ impl<'a> Parser<'a> {
                 };
                 self.pos = end;
                 self.expect(b'}')?;
-                Ok(Value::Custom { class: Cow::Borrowed(class), payload: Cow::Borrowed(&self.b[start..end]) })
+                Ok(Value::Custom {
+                    class: Cow::Borrowed(class),
+                    payload: Cow::Borrowed(&self.b[start..end]),
+                })
             }
             _ => {
                 self.pos -= 2;
@@ -263,7 +283,11 @@ pub fn write(v: &Value<'_>, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"N;"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"b:1;" } else { b"b:0;" }),
         Value::Int(raw) | Value::Float(raw) => {
-            out.extend_from_slice(if matches!(v, Value::Int(_)) { b"i:" } else { b"d:" });
+            out.extend_from_slice(if matches!(v, Value::Int(_)) {
+                b"i:"
+            } else {
+                b"d:"
+            });
             out.extend_from_slice(raw);
             out.push(b';');
         }
@@ -314,7 +338,11 @@ pub fn to_bytes(v: &Value<'_>) -> Vec<u8> {
 /// Calls the visitor on every string leaf (not keys) and replaces the
 /// leaves it returns. `C:` payloads are walked only if they parse; otherwise
 /// the visitor is told via `skipped`. Returns whether anything changed.
-pub fn walk_leaves(v: &mut Value<'_>, key: Option<&[u8]>, vis: &mut dyn LeafVisitor) -> Result<bool, TransformError> {
+pub fn walk_leaves(
+    v: &mut Value<'_>,
+    key: Option<&[u8]>,
+    vis: &mut dyn LeafVisitor,
+) -> Result<bool, TransformError> {
     match v {
         Value::Str(s) => match vis.leaf(key, s)? {
             Some(new) if new.as_slice() != s.as_ref() => {
@@ -408,7 +436,10 @@ pub fn contains_serialized_fragment(b: &[u8]) -> bool {
 }
 
 /// Finds a key (string or int written as text) in array/object entries.
-pub fn find_entry_mut<'v, 'a>(entries: &'v mut [(Value<'a>, Value<'a>)], key: &str) -> Option<&'v mut Value<'a>> {
+pub fn find_entry_mut<'v, 'a>(
+    entries: &'v mut [(Value<'a>, Value<'a>)],
+    key: &str,
+) -> Option<&'v mut Value<'a>> {
     entries.iter_mut().find_map(|(k, v)| match k {
         Value::Str(s) | Value::Int(s) if s.as_ref() == key.as_bytes() => Some(v),
         _ => None,
@@ -424,17 +455,28 @@ pub fn set_path<'a>(v: &mut Value<'a>, path: &[&str], new: Value<'a>) -> Result<
     };
     let entries = match v {
         Value::Array(e) | Value::Object { props: e, .. } => e,
-        _ => return Err(format!("cannot set key {first:?}: the value is not an array or object")),
+        _ => {
+            return Err(format!(
+                "cannot set key {first:?}: the value is not an array or object"
+            ));
+        }
     };
     if let Some(slot) = find_entry_mut(entries, first) {
         return set_path(slot, rest, new);
     }
-    let key = if !first.is_empty() && first.bytes().all(|c| c.is_ascii_digit()) && (first.len() == 1 || !first.starts_with('0')) {
+    let key = if !first.is_empty()
+        && first.bytes().all(|c| c.is_ascii_digit())
+        && (first.len() == 1 || !first.starts_with('0'))
+    {
         Value::Int(Cow::Owned(first.as_bytes().to_vec()))
     } else {
         Value::Str(Cow::Owned(first.as_bytes().to_vec()))
     };
-    let mut slot = if rest.is_empty() { Value::Null } else { Value::Array(Vec::new()) };
+    let mut slot = if rest.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(Vec::new())
+    };
     set_path(&mut slot, rest, new)?;
     entries.push((key, slot));
     Ok(())

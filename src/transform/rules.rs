@@ -128,7 +128,9 @@ pub struct RulesFile {
 impl RulesFile {
     /// Parses and validates a rules file.
     pub fn from_yaml(text: &str) -> Result<Self, TransformError> {
-        let raw: RawFile = serde_norway::from_str(text).map_err(|e| TransformError::InvalidRules(format!("{e}; see the documented rules format")))?;
+        let raw: RawFile = serde_norway::from_str(text).map_err(|e| {
+            TransformError::InvalidRules(format!("{e}; see the documented rules format"))
+        })?;
         let mut out = RulesFile::default();
         for (name, t) in raw.tables {
             let mut rules = UserTableRules {
@@ -138,11 +140,15 @@ impl RulesFile {
                 ..Default::default()
             };
             for (c, k) in t.columns {
-                let kind = k.into_kind().map_err(|e| TransformError::InvalidRules(format!("table {name}, column {c}: {e}")))?;
+                let kind = k.into_kind().map_err(|e| {
+                    TransformError::InvalidRules(format!("table {name}, column {c}: {e}"))
+                })?;
                 rules.columns.push((c.to_ascii_lowercase(), kind));
             }
             for (m, k) in t.meta_keys {
-                let kind = k.into_kind().map_err(|e| TransformError::InvalidRules(format!("table {name}, meta key {m}: {e}")))?;
+                let kind = k.into_kind().map_err(|e| {
+                    TransformError::InvalidRules(format!("table {name}, meta key {m}: {e}"))
+                })?;
                 rules.meta_keys.push((m.to_ascii_lowercase(), kind));
             }
             out.tables.insert(name.to_ascii_lowercase(), rules);
@@ -151,14 +157,20 @@ impl RulesFile {
             let mut parts = path.splitn(2, '.');
             let option = parts.next().unwrap_or("").to_string();
             if option.is_empty() {
-                return Err(TransformError::InvalidOptionSet { option: path, reason: "empty option name".into() });
+                return Err(TransformError::InvalidOptionSet {
+                    option: path,
+                    reason: "empty option name".into(),
+                });
             }
             let path_keys: Vec<String> = match parts.next() {
                 Some(rest) => rest.split('.').map(str::to_string).collect(),
                 None => Vec::new(),
             };
             if path_keys.iter().any(String::is_empty) {
-                return Err(TransformError::InvalidOptionSet { option: path, reason: "empty key in the path".into() });
+                return Err(TransformError::InvalidOptionSet {
+                    option: path,
+                    reason: "empty key in the path".into(),
+                });
             }
             let value = match v {
                 serde_norway::Value::String(s) => OptionValue::Str(s),
@@ -167,7 +179,12 @@ impl RulesFile {
                 serde_norway::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
                     (Some(i), _) => OptionValue::Int(i),
                     (None, Some(f)) => OptionValue::Float(f),
-                    _ => return Err(TransformError::InvalidOptionSet { option: path, reason: "number out of range".into() }),
+                    _ => {
+                        return Err(TransformError::InvalidOptionSet {
+                            option: path,
+                            reason: "number out of range".into(),
+                        });
+                    }
                 },
                 _ => {
                     return Err(TransformError::InvalidOptionSet {
@@ -176,14 +193,20 @@ impl RulesFile {
                     });
                 }
             };
-            out.option_sets.push(OptionSet { option, path: path_keys, value });
+            out.option_sets.push(OptionSet {
+                option,
+                path: path_keys,
+                value,
+            });
         }
         Ok(out)
     }
 
     /// Rules for a table, by logical name (after the prefix) or full name.
     pub fn table(&self, logical: &str, full: &str) -> Option<&UserTableRules> {
-        self.tables.get(&logical.to_ascii_lowercase()).or_else(|| self.tables.get(&full.to_ascii_lowercase()))
+        self.tables
+            .get(&logical.to_ascii_lowercase())
+            .or_else(|| self.tables.get(&full.to_ascii_lowercase()))
     }
 }
 

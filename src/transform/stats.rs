@@ -99,8 +99,14 @@ impl TransformReport {
 
     /// Sum over all tables and columns (column name `*`).
     pub fn totals(&self) -> TableReport {
-        let mut all = ColumnReport { column: "*".into(), ..Default::default() };
-        let mut t = TableReport { table: "TOTAL".into(), ..Default::default() };
+        let mut all = ColumnReport {
+            column: "*".into(),
+            ..Default::default()
+        };
+        let mut t = TableReport {
+            table: "TOTAL".into(),
+            ..Default::default()
+        };
         for tab in &self.tables {
             t.rows_seen += tab.rows_seen;
             t.rows_changed += tab.rows_changed;
@@ -115,10 +121,20 @@ impl TransformReport {
 
     /// Header and one row per (table, column), plus a table line (`*`).
     pub fn rows(&self) -> Vec<[String; 9]> {
-        let mut out = vec![[
-            "Table", "Column", "Rows", "Changed", "URLs", "Uploads kept", "Uploads moved", "Anonymized", "Dropped / skipped",
-        ]
-        .map(str::to_string)];
+        let mut out = vec![
+            [
+                "Table",
+                "Column",
+                "Rows",
+                "Changed",
+                "URLs",
+                "Uploads kept",
+                "Uploads moved",
+                "Anonymized",
+                "Dropped / skipped",
+            ]
+            .map(str::to_string),
+        ];
         for t in &self.tables {
             out.push([
                 t.table.clone(),
@@ -132,7 +148,12 @@ impl TransformReport {
                 format!("{} dropped", t.rows_dropped),
             ]);
             for c in &t.columns {
-                let skipped = c.skipped.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join("; ");
+                let skipped = c
+                    .skipped
+                    .iter()
+                    .map(|(r, n)| format!("{n} {r}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 out.push([
                     t.table.clone(),
                     c.column.clone(),
@@ -160,7 +181,11 @@ impl TransformReport {
         }
         let mut s = String::new();
         for (i, r) in rows.iter().enumerate() {
-            let line: Vec<String> = r.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let line: Vec<String> = r
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             // Writing to a String cannot fail.
             if writeln!(s, "{}", line.join(" | ").trim_end()).is_err() {
                 return s;
@@ -188,10 +213,19 @@ mod tests {
             rows_seen: 2,
             rows_changed: 1,
             rows_dropped: 0,
-            columns: vec![ColumnReport { column: "post_content".into(), url_replacements: 3, values_changed: 1, ..Default::default() }],
+            columns: vec![ColumnReport {
+                column: "post_content".into(),
+                url_replacements: 3,
+                values_changed: 1,
+                ..Default::default()
+            }],
         };
-        map.entry("wp_posts".to_string()).or_insert_with(TableReport::default).merge(&part);
-        map.entry("wp_posts".to_string()).or_insert_with(TableReport::default).merge(&part);
+        map.entry("wp_posts".to_string())
+            .or_insert_with(TableReport::default)
+            .merge(&part);
+        map.entry("wp_posts".to_string())
+            .or_insert_with(TableReport::default)
+            .merge(&part);
         let mut report = TransformReport::from_map(&map);
         report.tables[0].table = "wp_posts".into();
         assert_eq!(report.tables[0].rows_seen, 4);

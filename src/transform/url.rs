@@ -103,7 +103,11 @@ impl Form {
         let mut enc = String::new();
         self.encode(text, &mut enc);
         let head = s.get(..enc.len())?;
-        if head.eq_ignore_ascii_case(&enc) { s.get(enc.len()..) } else { None }
+        if head.eq_ignore_ascii_case(&enc) {
+            s.get(enc.len()..)
+        } else {
+            None
+        }
     }
 }
 
@@ -122,7 +126,10 @@ enum Uploads {
 }
 
 fn parse_url(url: &str) -> Result<(String, String, Option<String>, String), TransformError> {
-    let bad = |reason: &str| TransformError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+    let bad = |reason: &str| TransformError::InvalidUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("missing scheme"))?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
@@ -136,12 +143,18 @@ fn parse_url(url: &str) -> Result<(String, String, Option<String>, String), Tran
         None => (rest, ""),
     };
     let (host, port) = match hostport.split_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => (h, Some(p.to_string())),
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => {
+            (h, Some(p.to_string()))
+        }
         Some(_) => return Err(bad("bad port")),
         None => (hostport, None),
     };
     let host = host.to_ascii_lowercase();
-    if host.is_empty() || !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-') {
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+    {
         return Err(bad("bad host"));
     }
     Ok((scheme, host, port, path.to_string()))
@@ -153,7 +166,11 @@ fn target(url: &str) -> Result<Target, TransformError> {
         Some(p) => format!("{host}:{p}"),
         None => host,
     };
-    Ok(Target { scheme, hostport, path })
+    Ok(Target {
+        scheme,
+        hostport,
+        path,
+    })
 }
 
 fn is_host_byte(b: u8) -> bool {
@@ -206,7 +223,9 @@ impl UrlRewriter {
 
     /// Cheap pre-check: can `s` contain an old URL at all?
     pub fn might_match(&self, s: &str) -> bool {
-        self.rules.iter().any(|(src, _)| s.contains(src.core.as_str()))
+        self.rules
+            .iter()
+            .any(|(src, _)| s.contains(src.core.as_str()))
     }
 
     /// The new URL that `home`/`siteurl` get (first rewrite's target,
@@ -280,10 +299,10 @@ impl UrlRewriter {
         match &src.port {
             Some(p) => rest = form.strip(rest, &format!(":{p}"))?,
             None => {
-                if let Some(r) = form.strip(rest, ":") {
-                    if r.starts_with(|c: char| c.is_ascii_digit()) {
-                        return None;
-                    }
+                if let Some(r) = form.strip(rest, ":")
+                    && r.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    return None;
                 }
             }
         }
@@ -311,14 +330,22 @@ impl UrlRewriter {
         }
         form.encode(&dest.hostport, &mut text);
         form.encode(&dest.path, &mut text);
-        Some(Ok(Edit { start: host_start - prefix_len, end, text, kind }))
+        Some(Ok(Edit {
+            start: host_start - prefix_len,
+            end,
+            text,
+            kind,
+        }))
     }
 }
 
 /// Which URL prefix ends right before the host: (form, prefix length, has scheme).
 fn detect_prefix(before: &str) -> Option<(Form, usize, bool)> {
     let b = before.as_bytes();
-    let ends_ci = |suffix: &str| b.len() >= suffix.len() && b[b.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes());
+    let ends_ci = |suffix: &str| {
+        b.len() >= suffix.len()
+            && b[b.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
     let variants: [(Form, &str, &str); 3] = [
         (Form::Plain, "//", ":"),
         (Form::Json, "\\/\\/", ":"),
@@ -329,7 +356,9 @@ fn detect_prefix(before: &str) -> Option<(Form, usize, bool)> {
             continue;
         }
         let form = match form {
-            Form::Encoded { .. } => Form::Encoded { lower: before[before.len() - slashes.len()..].contains('f') },
+            Form::Encoded { .. } => Form::Encoded {
+                lower: before[before.len() - slashes.len()..].contains('f'),
+            },
             f => f,
         };
         for scheme in ["https", "http"] {
@@ -343,10 +372,18 @@ fn detect_prefix(before: &str) -> Option<(Form, usize, bool)> {
             }
         }
         let head = &before[..before.len() - slashes.len()];
-        if head.ends_with(colon) || head.to_ascii_lowercase().ends_with(&colon.to_ascii_lowercase()) {
+        if head.ends_with(colon)
+            || head
+                .to_ascii_lowercase()
+                .ends_with(&colon.to_ascii_lowercase())
+        {
             return None; // some other scheme (ftp://…)
         }
-        if head.as_bytes().last().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        if head
+            .as_bytes()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
             return None;
         }
         return Some((form, slashes.len(), false));

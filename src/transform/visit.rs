@@ -37,7 +37,8 @@ pub trait LeafVisitor {
     /// `key` is the array key / property name / JSON member name the leaf is
     /// stored under (`None` at top level or in JSON arrays). Return the new
     /// bytes to replace the leaf, or `None` to keep it.
-    fn leaf(&mut self, key: Option<&[u8]>, value: &[u8]) -> Result<Option<Vec<u8>>, TransformError>;
+    fn leaf(&mut self, key: Option<&[u8]>, value: &[u8])
+    -> Result<Option<Vec<u8>>, TransformError>;
 
     /// A part of the value could not be walked; `bytes` is that part.
     fn skipped(&mut self, reason: SkipReason, bytes: &[u8]) -> Result<(), TransformError>;

@@ -25,11 +25,23 @@ pub(crate) fn entities(w: &World) -> u64 {
 fn comment_ids(w: &World, idx: u64) -> (u64, u64, u64, u64, bool) {
     let a = w.counts.articles;
     if idx < a {
-        (1 + idx * ARTICLE_STRIDE, comments_on_article(w, idx), w.layout.article_id(idx), article_time(w, idx), false)
+        (
+            1 + idx * ARTICLE_STRIDE,
+            comments_on_article(w, idx),
+            w.layout.article_id(idx),
+            article_time(w, idx),
+            false,
+        )
     } else {
         let i = idx - a;
         let t = w.time_at(i, w.counts.products, &mut w.rng("product-time", i));
-        (1 + a * ARTICLE_STRIDE + i * PRODUCT_STRIDE, product_reviews(w, i), w.layout.product_id(i), t, true)
+        (
+            1 + a * ARTICLE_STRIDE + i * PRODUCT_STRIDE,
+            product_reviews(w, i),
+            w.layout.product_id(i),
+            t,
+            true,
+        )
     }
 }
 
@@ -50,18 +62,28 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
         let (pi, registered) = commenter(w, &mut r);
         let p = w.person(pi);
         // Guests retype their address, sometimes in another case than at sign-up.
-        let email = if registered || r.chance(50) { p.email_typed.clone() } else { p.email.clone() };
+        let email = if registered || r.chance(50) {
+            p.email_typed.clone()
+        } else {
+            p.email.clone()
+        };
         let url = match r.below(6) {
             0 => format!("https://{}.blog.example.net/", p.login),
             1 if pi < STAFF => w.site.base.clone(),
             _ => String::new(),
         };
-        let author = if p.lang == Lang::Ja { format!("{}{}", p.last, p.first) } else { format!("{} {}", p.first, p.last) };
+        let author = if p.lang == Lang::Ja {
+            format!("{}{}", p.last, p.first)
+        } else {
+            format!("{} {}", p.first, p.last)
+        };
         let gmt = post_time + 3600 + r.below(86_400 * 30) + k * 600;
         let mut c = String::with_capacity(300);
         match r.below(12) {
             0 => c.push_str("Tolles Rezept!\tHab's mit Dinkel probiert.\r\nLiebe Grüße aus Köln"),
-            1 => c.push_str("Path on my PC: C:\\Users\\anna\\Rezepte\\brot.txt — works \"great\"; thanks"),
+            1 => c.push_str(
+                "Path on my PC: C:\\Users\\anna\\Rezepte\\brot.txt — works \"great\"; thanks",
+            ),
             2 => {
                 c.push_str("Siehe auch ");
                 c.push_str(&w.site.base);
@@ -113,7 +135,13 @@ pub(crate) fn emit_meta(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) 
         let mut m = w.rng("commentmeta", cid);
         if review {
             meta_row(buf, next, cid, "rating", Some(&m.range(1, 5).to_string()));
-            meta_row(buf, next, cid, "verified", Some(if m.chance(60) { "1" } else { "0" }));
+            meta_row(
+                buf,
+                next,
+                cid,
+                "verified",
+                Some(if m.chance(60) { "1" } else { "0" }),
+            );
         }
         if m.chance(40) {
             meta_row(buf, next, cid, "akismet_result", Some("false"));
@@ -132,11 +160,13 @@ pub(crate) fn emit_meta(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) 
                     ("user_ip", Php::s(text::ip(&mut m))),
                     ("user_agent", Php::s(m.pick(text::USER_AGENTS))),
                     ("blog", Php::s(w.site.base.clone())),
-                    ("permalink", Php::s(format!("{}/?p={}", w.site.base, post_id))),
+                    (
+                        "permalink",
+                        Php::s(format!("{}/?p={}", w.site.base, post_id)),
+                    ),
                 ]);
                 meta_row(buf, next, cid, "akismet_as_submitted", Some(&sub.to_php()));
             }
         }
     }
 }
-

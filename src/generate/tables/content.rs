@@ -15,7 +15,16 @@ pub(crate) fn upload_path(secs: u64, name: &str) -> String {
 
 pub(crate) fn image_name(w: &World, key: u64) -> String {
     let mut r = w.rng("image-name", key);
-    let stems = ["img", "dsc", "photo", "banner", "produkt-foto", "shop", "kaffee", "sakura"];
+    let stems = [
+        "img",
+        "dsc",
+        "photo",
+        "banner",
+        "produkt-foto",
+        "shop",
+        "kaffee",
+        "sakura",
+    ];
     format!("{}-{}.jpg", r.pick(&stems), r.range(100, 99_999))
 }
 
@@ -121,10 +130,14 @@ pub(crate) fn elementor_json(w: &World, a: u64, nested: bool) -> String {
             out.push(',');
         }
         let mut heading = String::new();
-        text::words(&mut r, &mut heading, 4, Lang::pick(&mut r));
+        let hl = Lang::pick(&mut r);
+        text::words(&mut r, &mut heading, 4, hl);
         let mut editor = String::new();
         text::sentence(&mut r, &mut editor, Lang::En);
-        let img = format!("{base}/wp-content/uploads/2022/0{}/hero-{a}.jpg", r.range(1, 9));
+        let img = format!(
+            "{base}/wp-content/uploads/2022/0{}/hero-{a}.jpg",
+            r.range(1, 9)
+        );
         write!(
             out,
             "{{\"id\":\"{:07x}\",\"elType\":\"section\",\"settings\":{{\"background_image\":{{\"url\":",
@@ -137,9 +150,16 @@ pub(crate) fn elementor_json(w: &World, a: u64, nested: bool) -> String {
         out.push_str(",\"link\":{\"url\":");
         text::php_json_str(&mut out, &format!("{base}/kontakt/"));
         out.push_str(",\"is_external\":\"\"}}},{\"id\":\"b2\",\"elType\":\"widget\",\"widgetType\":\"text-editor\",\"settings\":{\"editor\":");
-        text::php_json_str(&mut out, &format!("<p>{editor}<a href=\"{base}/shop/\">Shop</a></p>"));
+        text::php_json_str(
+            &mut out,
+            &format!("<p>{editor}<a href=\"{base}/shop/\">Shop</a></p>"),
+        );
         if nested && s == 0 {
-            let ser = Php::map(vec![("url", Php::s(format!("{base}/wp-content/uploads/form.pdf")))]).to_php();
+            let ser = Php::map(vec![(
+                "url",
+                Php::s(format!("{base}/wp-content/uploads/form.pdf")),
+            )])
+            .to_php();
             out.push_str(",\"_legacy_widget\":");
             text::php_json_str(&mut out, &ser);
         }

@@ -31,8 +31,18 @@ pub(crate) struct Gen {
     pub(crate) bytes_per_entity: u64,
 }
 
-fn g(def: &'static TableDef, entities: fn(&World) -> u64, emit: Emit, bytes_per_entity: u64) -> Gen {
-    Gen { def, entities, emit, bytes_per_entity }
+fn g(
+    def: &'static TableDef,
+    entities: fn(&World) -> u64,
+    emit: Emit,
+    bytes_per_entity: u64,
+) -> Gen {
+    Gen {
+        def,
+        entities,
+        emit,
+        bytes_per_entity,
+    }
 }
 
 pub(crate) fn registry() -> Vec<Gen> {
@@ -41,37 +51,128 @@ pub(crate) fn registry() -> Vec<Gen> {
         g(&schema::POSTS, |w| w.layout.max_id, posts::emit, 2500),
         g(&schema::POSTMETA, |w| w.layout.max_id, postmeta::emit, 700),
         g(&schema::USERS, |w| w.counts.users, users::emit, 300),
-        g(&schema::USERMETA, |w| w.counts.users, users::emit_meta, 1600),
+        g(
+            &schema::USERMETA,
+            |w| w.counts.users,
+            users::emit_meta,
+            1600,
+        ),
         g(&schema::COMMENTS, comments::entities, comments::emit, 800),
-        g(&schema::COMMENTMETA, comments::entities, comments::emit_meta, 200),
+        g(
+            &schema::COMMENTMETA,
+            comments::entities,
+            comments::emit_meta,
+            200,
+        ),
         g(&schema::TERMS, terms::term_count, terms::emit_terms, 40),
-        g(&schema::TERM_TAXONOMY, terms::term_count, terms::emit_taxonomy, 60),
-        g(&schema::TERM_RELATIONSHIPS, |w| w.layout.max_id, terms::emit_relationships, 20),
-        g(&schema::TERMMETA, terms::term_count, terms::emit_termmeta, 20),
+        g(
+            &schema::TERM_TAXONOMY,
+            terms::term_count,
+            terms::emit_taxonomy,
+            60,
+        ),
+        g(
+            &schema::TERM_RELATIONSHIPS,
+            |w| w.layout.max_id,
+            terms::emit_relationships,
+            20,
+        ),
+        g(
+            &schema::TERMMETA,
+            terms::term_count,
+            terms::emit_termmeta,
+            20,
+        ),
         g(&schema::LINKS, |_| misc::LINKS, misc::emit_link, 200),
         g(&schema::BLOGS, |_| 2, misc::emit_blog, 100),
         g(&schema::SITE, |_| 1, misc::emit_site, 40),
         g(&schema::SIGNUPS, |_| 2, misc::emit_signup, 300),
-        g(&schema::REGISTRATION_LOG, |_| 2, misc::emit_registration, 80),
-        g(&woo_schema::WC_ORDERS, |w| w.counts.orders, woo::emit_order, 400),
-        g(&woo_schema::WC_ORDER_ADDRESSES, |w| w.counts.orders, woo::emit_addresses, 300),
-        g(&woo_schema::WC_ORDER_OPERATIONAL_DATA, |w| w.counts.orders, woo::emit_operational, 200),
-        g(&woo_schema::WC_ORDERS_META, |w| w.counts.orders, woo::emit_meta, 400),
-        g(&woo_schema::WC_CUSTOMER_LOOKUP, woo::lookup_count, woo::emit_lookup, 150),
-        g(&woo_schema::WC_SESSIONS, |w| w.counts.sessions, woo_misc::emit_session, 900),
+        g(
+            &schema::REGISTRATION_LOG,
+            |_| 2,
+            misc::emit_registration,
+            80,
+        ),
+        g(
+            &woo_schema::WC_ORDERS,
+            |w| w.counts.orders,
+            woo::emit_order,
+            400,
+        ),
+        g(
+            &woo_schema::WC_ORDER_ADDRESSES,
+            |w| w.counts.orders,
+            woo::emit_addresses,
+            300,
+        ),
+        g(
+            &woo_schema::WC_ORDER_OPERATIONAL_DATA,
+            |w| w.counts.orders,
+            woo::emit_operational,
+            200,
+        ),
+        g(
+            &woo_schema::WC_ORDERS_META,
+            |w| w.counts.orders,
+            woo::emit_meta,
+            400,
+        ),
+        g(
+            &woo_schema::WC_CUSTOMER_LOOKUP,
+            woo::lookup_count,
+            woo::emit_lookup,
+            150,
+        ),
+        g(
+            &woo_schema::WC_SESSIONS,
+            |w| w.counts.sessions,
+            woo_misc::emit_session,
+            900,
+        ),
         g(&woo_schema::WC_API_KEYS, |_| 2, woo_misc::emit_api_key, 250),
-        g(&woo_schema::WC_PAYMENT_TOKENS, |w| w.counts.tokens, woo_misc::emit_token, 80),
-        g(&woo_schema::WC_PAYMENT_TOKENMETA, |w| w.counts.tokens, woo_misc::emit_tokenmeta, 120),
+        g(
+            &woo_schema::WC_PAYMENT_TOKENS,
+            |w| w.counts.tokens,
+            woo_misc::emit_token,
+            80,
+        ),
+        g(
+            &woo_schema::WC_PAYMENT_TOKENMETA,
+            |w| w.counts.tokens,
+            woo_misc::emit_tokenmeta,
+            120,
+        ),
         g(&woo_schema::WC_WEBHOOKS, |_| 2, woo_misc::emit_webhook, 300),
-        g(&woo_schema::WC_DOWNLOAD_PERMISSIONS, |w| w.counts.permissions, woo_misc::emit_permission, 200),
-        g(&woo_schema::WC_DOWNLOAD_LOG, |w| w.counts.permissions, woo_misc::emit_download_log, 120),
+        g(
+            &woo_schema::WC_DOWNLOAD_PERMISSIONS,
+            |w| w.counts.permissions,
+            woo_misc::emit_permission,
+            200,
+        ),
+        g(
+            &woo_schema::WC_DOWNLOAD_LOG,
+            |w| w.counts.permissions,
+            woo_misc::emit_download_log,
+            120,
+        ),
     ]
 }
 
 /// One `*meta` row: id, owner, key, value (None = NULL).
-pub(crate) fn meta_row(buf: &mut Vec<u8>, next_id: &mut u64, owner: u64, key: &str, value: Option<&str>) {
+pub(crate) fn meta_row(
+    buf: &mut Vec<u8>,
+    next_id: &mut u64,
+    owner: u64,
+    key: &str,
+    value: Option<&str>,
+) {
     *next_id += 1;
-    Row::new(buf).int(*next_id).int(owner).text(key).opt_text(value).end();
+    Row::new(buf)
+        .int(*next_id)
+        .int(owner)
+        .text(key)
+        .opt_text(value)
+        .end();
 }
 
 /// WooCommerce address fields in `_billing_*` order (billing has email).
@@ -81,7 +182,14 @@ pub(crate) fn address_fields(p: &Person, billing: bool) -> Vec<(&'static str, St
         ("last_name", p.last.to_string()),
         ("company", p.company.to_string()),
         ("address_1", p.street.clone()),
-        ("address_2", if p.index % 4 == 0 { "Hinterhaus, 3. OG".to_string() } else { String::new() }),
+        (
+            "address_2",
+            if p.index.is_multiple_of(4) {
+                "Hinterhaus, 3. OG".to_string()
+            } else {
+                String::new()
+            },
+        ),
         ("city", p.city.to_string()),
         ("state", p.state.to_string()),
         ("postcode", p.postcode.clone()),
@@ -96,5 +204,15 @@ pub(crate) fn address_fields(p: &Person, billing: bool) -> Vec<(&'static str, St
 
 /// `_billing_address_index`: WooCommerce joins all address fields with spaces.
 pub(crate) fn address_index(p: &Person, billing: bool) -> String {
-    address_fields(p, billing).into_iter().map(|(_, v)| v).collect::<Vec<_>>().join(" ")
+    address_fields(p, billing)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Name of the option holding a deliberately corrupt serialized value.
+#[cfg(test)]
+pub(crate) fn options_corrupt_name() -> &'static str {
+    options::CORRUPT_OPTION
 }

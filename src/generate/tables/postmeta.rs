@@ -6,7 +6,7 @@ use super::super::serialize::Php;
 use super::super::text::{self, Lang};
 use super::super::world::{Slot, World};
 use super::posts::{article_time, attachment_file};
-use super::{address_index, address_fields, content, meta_row};
+use super::{address_fields, address_index, content, meta_row};
 
 pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
     let id = idx + 1;
@@ -17,9 +17,15 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
         Slot::GlobalStyles | Slot::Revision(..) => {}
         Slot::NavItem(i) => {
             let custom = i >= 6;
-            m("_menu_item_type", if custom { "custom" } else { "post_type" });
+            m(
+                "_menu_item_type",
+                if custom { "custom" } else { "post_type" },
+            );
             m("_menu_item_menu_item_parent", "0");
-            m("_menu_item_object_id", &if custom { id } else { w.layout.page_id(i) }.to_string());
+            m(
+                "_menu_item_object_id",
+                &if custom { id } else { w.layout.page_id(i) }.to_string(),
+            );
             m("_menu_item_object", if custom { "custom" } else { "page" });
             m("_menu_item_target", "");
             m("_menu_item_classes", &Php::list(vec![Php::s("")]).to_php());
@@ -46,34 +52,64 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
         Slot::Article(a) => {
             let author = (w.article_author(a) + 1).to_string();
             m("_edit_last", &author);
-            m("_edit_lock", &format!("{}:{author}", article_time(w, a) + 3600));
+            m(
+                "_edit_lock",
+                &format!("{}:{author}", article_time(w, a) + 3600),
+            );
             if w.article_has_image(a) {
                 m("_thumbnail_id", &(id + 1).to_string());
             }
             let mut desc = String::new();
-            text::sentence(&mut r, &mut desc, Lang::pick(&mut r));
+            let dl = Lang::pick(&mut r);
+            text::sentence(&mut r, &mut desc, dl);
             m("_yoast_wpseo_metadesc", &desc);
             if r.chance(10) {
-                m("_yoast_wpseo_canonical", &format!("{}/?p={id}", w.site.base));
+                m(
+                    "_yoast_wpseo_canonical",
+                    &format!("{}/?p={id}", w.site.base),
+                );
             }
             if r.chance(15) || a < 3 {
                 m("_elementor_edit_mode", "builder");
                 m("_elementor_template_type", "wp-post");
                 m("_elementor_version", "3.21.4");
-                m("_elementor_data", &content::elementor_json(w, a, a % 7 == 0));
-                m("_elementor_page_settings", &Php::map(vec![("hide_title", Php::s("yes")), ("background_background", Php::s("classic"))]).to_php());
+                m(
+                    "_elementor_data",
+                    &content::elementor_json(w, a, a % 7 == 0),
+                );
+                m(
+                    "_elementor_page_settings",
+                    &Php::map(vec![
+                        ("hide_title", Php::s("yes")),
+                        ("background_background", Php::s("classic")),
+                    ])
+                    .to_php(),
+                );
             }
             if r.chance(10) {
                 m("_wp_old_slug", &format!("entwurf-{a}"));
             }
             if r.chance(5) {
-                m("_social_share_url", &format!("https://www.linkedin.com/shareArticle?mini=true&url={}", text::url_encode(&format!("{}/?p={id}", w.site.base))));
+                m(
+                    "_social_share_url",
+                    &format!(
+                        "https://www.linkedin.com/shareArticle?mini=true&url={}",
+                        text::url_encode(&format!("{}/?p={id}", w.site.base))
+                    ),
+                );
             }
             if a == 0 {
                 // Plain text lines followed by a serialized tail: not
                 // serialized as a whole, a rewriter must notice.
-                let tail = Php::map(vec![("url", Php::s(format!("{}/alt/", w.site.base)))]).to_php();
-                m("_imported_notes", &format!("Imported from old CMS\nSee {}/alt/ for the original\n{tail}", w.site.base));
+                let tail =
+                    Php::map(vec![("url", Php::s(format!("{}/alt/", w.site.base)))]).to_php();
+                m(
+                    "_imported_notes",
+                    &format!(
+                        "Imported from old CMS\nSee {}/alt/ for the original\n{tail}",
+                        w.site.base
+                    ),
+                );
                 m("_menu_cache", "");
             }
             if a == 1 || r.chance(2) {
@@ -91,7 +127,15 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
             let mut key = String::from("wc_order_");
             r.alnum(&mut key, 13);
             m("_order_key", &key);
-            m("_customer_user", &if w.is_user(person.index) { person.index + 1 } else { 0 }.to_string());
+            m(
+                "_customer_user",
+                &if w.is_user(person.index) {
+                    person.index + 1
+                } else {
+                    0
+                }
+                .to_string(),
+            );
             m("_payment_method", "stripe");
             m("_payment_method_title", "Kreditkarte (Stripe)");
             m("_customer_ip_address", &text::ip(&mut r));
@@ -104,7 +148,10 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
                 m(&format!("_shipping_{k}"), &v);
             }
             m("_order_currency", "EUR");
-            m("_order_total", &format!("{}.{:02}", r.range(5, 400), r.below(100)));
+            m(
+                "_order_total",
+                &format!("{}.{:02}", r.range(5, 400), r.below(100)),
+            );
             m("_billing_address_index", &address_index(&person, true));
             m("_shipping_address_index", &address_index(&person, false));
             let mut tx = String::from("ch_3P");
@@ -114,9 +161,22 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
     }
 }
 
-fn attachment_meta(w: &World, id: u64, key: u64, secs: u64, r: &mut Rng, buf: &mut Vec<u8>, next: &mut u64) {
+fn attachment_meta(
+    w: &World,
+    id: u64,
+    key: u64,
+    secs: u64,
+    r: &mut Rng,
+    buf: &mut Vec<u8>,
+    next: &mut u64,
+) {
     let file = attachment_file(w, key, secs);
-    let stem = file.rsplit('/').next().unwrap_or(&file).trim_end_matches(".jpg").to_string();
+    let stem = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(&file)
+        .trim_end_matches(".jpg")
+        .to_string();
     meta_row(buf, next, id, "_wp_attached_file", Some(&file));
     let (wd, ht) = (1920u64, 1280u64);
     let size = |sw: u64, sh: u64, r: &mut Rng| {
@@ -137,7 +197,14 @@ fn attachment_meta(w: &World, id: u64, key: u64, secs: u64, r: &mut Rng, buf: &m
     ]);
     let image_meta = Php::map(vec![
         ("aperture", Php::s("2.8")),
-        ("credit", Php::s(if key % 5 == 0 { "Jörg Köhler" } else { "" })),
+        (
+            "credit",
+            Php::s(if key.is_multiple_of(5) {
+                "Jörg Köhler"
+            } else {
+                ""
+            }),
+        ),
         ("camera", Php::s("ILCE-7M3")),
         ("caption", Php::s("")),
         ("created_timestamp", Php::s(secs.to_string())),
@@ -158,13 +225,23 @@ fn attachment_meta(w: &World, id: u64, key: u64, secs: u64, r: &mut Rng, buf: &m
         ("image_meta", image_meta),
     ]);
     meta_row(buf, next, id, "_wp_attachment_metadata", Some(&md.to_php()));
-    let alt = if key % 3 == 0 { "Frühstückstisch mit Brötchen" } else if key % 3 == 1 { "桜と抹茶 🌸" } else { "" };
+    let alt = if key.is_multiple_of(3) {
+        "Frühstückstisch mit Brötchen"
+    } else if key % 3 == 1 {
+        "桜と抹茶 🌸"
+    } else {
+        ""
+    };
     meta_row(buf, next, id, "_wp_attachment_image_alt", Some(alt));
 }
 
 fn product_meta(w: &World, id: u64, i: u64, r: &mut Rng, buf: &mut Vec<u8>, next: &mut u64) {
     let downloadable = i % 7 == 6;
-    let price = format!("{}.{}", r.range(4, 180), [0, 50, 90, 99][r.below(4) as usize]);
+    let price = format!(
+        "{}.{}",
+        r.range(4, 180),
+        [0, 50, 90, 99][r.below(4) as usize]
+    );
     let mut m = |key: &str, value: &str| meta_row(buf, next, id, key, Some(value));
     m("_sku", &format!("SKU-{i:05}"));
     m("_regular_price", &price);
@@ -183,7 +260,10 @@ fn product_meta(w: &World, id: u64, i: u64, r: &mut Rng, buf: &mut Vec<u8>, next
     m("_stock", &r.below(80).to_string());
     m("_stock_status", "instock");
     m("_wc_average_rating", "4.50");
-    m("_wc_review_count", &super::comments::product_reviews(w, i).to_string());
+    m(
+        "_wc_review_count",
+        &super::comments::product_reviews(w, i).to_string(),
+    );
     m("_thumbnail_id", &(id + 1).to_string());
     m("_product_image_gallery", "");
     m("_product_version", "8.9.1");
@@ -203,9 +283,18 @@ fn product_meta(w: &World, id: u64, i: u64, r: &mut Rng, buf: &mut Vec<u8>, next
         let files = Php::map(vec![(
             format!("{:08x}-4b1e-4c1a-9d55-{:012x}", i, id),
             Php::map(vec![
-                ("id", Php::s(format!("{:08x}-4b1e-4c1a-9d55-{:012x}", i, id))),
+                (
+                    "id",
+                    Php::s(format!("{:08x}-4b1e-4c1a-9d55-{:012x}", i, id)),
+                ),
                 ("name", Php::s("E-Book (PDF) – Sauerteig für Anfänger")),
-                ("file", Php::s(format!("{}/wp-content/uploads/woocommerce_uploads/2023/03/sauerteig-{i}.pdf", w.site.base))),
+                (
+                    "file",
+                    Php::s(format!(
+                        "{}/wp-content/uploads/woocommerce_uploads/2023/03/sauerteig-{i}.pdf",
+                        w.site.base
+                    )),
+                ),
                 ("enabled", Php::Bool(true)),
             ]),
         )]);

@@ -61,7 +61,8 @@ fn write(p: &Post, buf: &mut Vec<u8>) {
 }
 
 pub(crate) fn comments_on_article(w: &World, a: u64) -> u64 {
-    w.rng("article-comments", a).below(super::comments::ARTICLE_STRIDE)
+    w.rng("article-comments", a)
+        .below(super::comments::ARTICLE_STRIDE)
 }
 
 pub(crate) fn article_lang(w: &World, a: u64) -> Lang {
@@ -79,7 +80,15 @@ pub(crate) fn article_title(w: &World, a: u64) -> String {
 
 pub(crate) fn product_title(w: &World, i: u64) -> String {
     let mut r = w.rng("product-title", i);
-    let kinds = ["Keramiktasse", "Leinen-Schürze", "湯呑み", "Coffee Beans 500g", "Brotkorb", "Notizbuch A5", "E-Book: Sauerteig"];
+    let kinds = [
+        "Keramiktasse",
+        "Leinen-Schürze",
+        "湯呑み",
+        "Coffee Beans 500g",
+        "Brotkorb",
+        "Notizbuch A5",
+        "E-Book: Sauerteig",
+    ];
     format!("{} „{}“", r.pick(&kinds), text::title(&mut r, Lang::De))
 }
 
@@ -98,31 +107,100 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
             let mut c = String::from(
                 "{\"styles\":{\"color\":{\"background\":\"var(--wp--preset--color--base)\"},\"background\":{\"backgroundImage\":{\"url\":",
             );
-            text::php_json_str(&mut c, &format!("{base}/wp-content/uploads/2024/01/paper.png"));
+            text::php_json_str(
+                &mut c,
+                &format!("{base}/wp-content/uploads/2024/01/paper.png"),
+            );
             c.push_str("}}},\"isGlobalStylesUserThemeJSON\":true,\"version\":3}");
-            let p = post(id, 1, w.epoch_start, &c, "Custom Styles", "wp-global-styles-twentytwentyfour", &guid_p, "wp_global_styles");
+            let p = post(
+                id,
+                1,
+                w.epoch_start,
+                &c,
+                "Custom Styles",
+                "wp-global-styles-twentytwentyfour",
+                &guid_p,
+                "wp_global_styles",
+            );
             write(&Post { open: false, ..p }, buf);
         }
         Slot::NavItem(i) => {
-            let labels = ["Start", "Blog", "Shop", "Über uns", "お問い合わせ", "Kontakt", "Impressum", "Datenschutz"];
+            let labels = [
+                "Start",
+                "Blog",
+                "Shop",
+                "Über uns",
+                "お問い合わせ",
+                "Kontakt",
+                "Impressum",
+                "Datenschutz",
+            ];
             let name = id.to_string();
-            let p = post(id, 1, w.epoch_start + i * 60, "", labels[(i % 8) as usize], &name, &guid_p, "nav_menu_item");
-            write(&Post { menu_order: i + 1, open: false, ..p }, buf);
+            let p = post(
+                id,
+                1,
+                w.epoch_start + i * 60,
+                "",
+                labels[(i % 8) as usize],
+                &name,
+                &guid_p,
+                "nav_menu_item",
+            );
+            write(
+                &Post {
+                    menu_order: i + 1,
+                    open: false,
+                    ..p
+                },
+                buf,
+            );
         }
         Slot::UserRequest(i) => {
             let person = w.person(3 + r.below(w.counts.people() - 3));
-            let action = if i % 2 == 0 { "export_personal_data" } else { "remove_personal_data" };
-            let content = if i % 2 == 0 { "[]".to_string() } else { format!("{{\"email\":\"{}\",\"source\":\"checkout\"}}", person.email) };
+            let action = if i % 2 == 0 {
+                "export_personal_data"
+            } else {
+                "remove_personal_data"
+            };
+            let content = if i % 2 == 0 {
+                "[]".to_string()
+            } else {
+                format!("{{\"email\":\"{}\",\"source\":\"checkout\"}}", person.email)
+            };
             let pw = text::phpass(&mut r);
             let gmt = w.time_at(i, w.counts.user_requests, &mut r);
-            let p = post(id, 0, gmt, &content, &person.email_typed, action, &guid_p, "user_request");
-            let status = if i % 3 == 0 { "request-completed" } else { "request-pending" };
-            write(&Post { status, password: &pw, open: false, ..p }, buf);
+            let p = post(
+                id,
+                0,
+                gmt,
+                &content,
+                &person.email_typed,
+                action,
+                &guid_p,
+                "user_request",
+            );
+            let status = if i % 3 == 0 {
+                "request-completed"
+            } else {
+                "request-pending"
+            };
+            write(
+                &Post {
+                    status,
+                    password: &pw,
+                    open: false,
+                    ..p
+                },
+                buf,
+            );
         }
         Slot::Page(i) => {
             let (title, slug) = match i {
                 0 => ("Impressum".to_string(), "impressum".to_string()),
-                1 => ("Datenschutzerklärung".to_string(), "datenschutz".to_string()),
+                1 => (
+                    "Datenschutzerklärung".to_string(),
+                    "datenschutz".to_string(),
+                ),
                 2 => ("Shop".to_string(), "shop".to_string()),
                 3 => ("Warenkorb".to_string(), "warenkorb".to_string()),
                 4 => ("Kasse".to_string(), "kasse".to_string()),
@@ -141,7 +219,14 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
             content::article_body(w, 1_000_000_000 + i, 0, Lang::De, &mut c);
             let gmt = w.epoch_start + i * 3600;
             let p = post(id, 1, gmt, &c, &title, &slug, &guid_p, "page");
-            write(&Post { menu_order: i, open: false, ..p }, buf);
+            write(
+                &Post {
+                    menu_order: i,
+                    open: false,
+                    ..p
+                },
+                buf,
+            );
         }
         Slot::Product(i) => {
             let title = product_title(w, i);
@@ -158,19 +243,48 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
             let gmt = w.time_at(i, w.counts.products, &mut r);
             let p = post(id, 1, gmt, &c, &title, &slug, &guid, "product");
             let reviews = super::comments::product_reviews(w, i);
-            write(&Post { excerpt: &ex, comment_count: reviews, ..p }, buf);
+            write(
+                &Post {
+                    excerpt: &ex,
+                    comment_count: reviews,
+                    ..p
+                },
+                buf,
+            );
         }
-        Slot::ProductImage(i) => attachment(w, id, w.layout.product_id(i), 2_000_000_000 + i, w.time_at(i, w.counts.products, &mut r), buf),
-        Slot::ArticleImage(a) => attachment(w, id, w.layout.article_id(a), a, article_time(w, a), buf),
+        Slot::ProductImage(i) => attachment(
+            w,
+            id,
+            w.layout.product_id(i),
+            2_000_000_000 + i,
+            w.time_at(i, w.counts.products, &mut r),
+            buf,
+        ),
+        Slot::ArticleImage(a) => {
+            attachment(w, id, w.layout.article_id(a), a, article_time(w, a), buf)
+        }
         Slot::LegacyOrder(i) => {
             let gmt = w.time_at(i, w.counts.legacy_orders, &mut r) / 2 + w.epoch_start / 2;
             let title = format!("Order &ndash; {}", text::datetime(gmt + TZ));
             let mut key = String::from("wc_order_");
             r.alnum(&mut key, 13);
-            let note = if i % 4 == 0 { "Bitte beim Nachbarn abgeben (Müller, 2. OG).\nDanke!" } else { "" };
+            let note = if i % 4 == 0 {
+                "Bitte beim Nachbarn abgeben (Müller, 2. OG).\nDanke!"
+            } else {
+                ""
+            };
             let name = format!("order-{}", id);
             let p = post(id, 1, gmt, "", &title, &name, &guid_p, "shop_order");
-            write(&Post { status: "wc-completed", password: &key, excerpt: note, open: false, ..p }, buf);
+            write(
+                &Post {
+                    status: "wc-completed",
+                    password: &key,
+                    excerpt: note,
+                    open: false,
+                    ..p
+                },
+                buf,
+            );
         }
         Slot::Article(a) => {
             let lang = article_lang(w, a);
@@ -179,8 +293,23 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
             content::article_body(w, a, 0, lang, &mut c);
             let slug = text::slug(&title, id);
             let author = w.article_author(a) + 1;
-            let p = post(id, author, article_time(w, a), &c, &title, &slug, &guid_p, "post");
-            write(&Post { comment_count: comments_on_article(w, a), ..p }, buf);
+            let p = post(
+                id,
+                author,
+                article_time(w, a),
+                &c,
+                &title,
+                &slug,
+                &guid_p,
+                "post",
+            );
+            write(
+                &Post {
+                    comment_count: comments_on_article(w, a),
+                    ..p
+                },
+                buf,
+            );
         }
         Slot::Revision(a, v) => {
             let lang = article_lang(w, a);
@@ -192,14 +321,40 @@ pub(crate) fn emit(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
             let gmt = article_time(w, a) + (3 - v) * 600;
             let (y, m) = text::year_month(gmt);
             let guid = format!("{base}/{y:04}/{m:02}/{parent}-revision-v1/");
-            let p = post(id, w.article_author(a) + 1, gmt, &c, &title, &name, &guid, "revision");
-            write(&Post { status: "inherit", parent, open: false, ..p }, buf);
+            let p = post(
+                id,
+                w.article_author(a) + 1,
+                gmt,
+                &c,
+                &title,
+                &name,
+                &guid,
+                "revision",
+            );
+            write(
+                &Post {
+                    status: "inherit",
+                    parent,
+                    open: false,
+                    ..p
+                },
+                buf,
+            );
         }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn post<'a>(id: u64, author: u64, gmt: u64, content: &'a str, title: &'a str, name: &'a str, guid: &'a str, post_type: &'a str) -> Post<'a> {
+fn post<'a>(
+    id: u64,
+    author: u64,
+    gmt: u64,
+    content: &'a str,
+    title: &'a str,
+    name: &'a str,
+    guid: &'a str,
+    post_type: &'a str,
+) -> Post<'a> {
     Post {
         id,
         author,
@@ -223,8 +378,26 @@ fn post<'a>(id: u64, author: u64, gmt: u64, content: &'a str, title: &'a str, na
 fn attachment(w: &World, id: u64, parent: u64, key: u64, gmt: u64, buf: &mut Vec<u8>) {
     let file = attachment_file(w, key, gmt);
     let guid = format!("{}/wp-content/uploads/{file}", w.site.base);
-    let stem = file.rsplit('/').next().unwrap_or(&file).trim_end_matches(".jpg").to_string();
-    let caption = if key % 5 == 0 { "Foto: Jörg Köhler · 写真" } else { "" };
+    let stem = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(&file)
+        .trim_end_matches(".jpg")
+        .to_string();
+    let caption = if key.is_multiple_of(5) {
+        "Foto: Jörg Köhler · 写真"
+    } else {
+        ""
+    };
     let p = post(id, 1, gmt, "", &stem, &stem, &guid, "attachment");
-    write(&Post { status: "inherit", parent, excerpt: caption, mime: "image/jpeg", ..p }, buf);
+    write(
+        &Post {
+            status: "inherit",
+            parent,
+            excerpt: caption,
+            mime: "image/jpeg",
+            ..p
+        },
+        buf,
+    );
 }

@@ -7,7 +7,11 @@ use super::super::world::{Slot, World};
 use super::meta_row;
 
 const PRODUCT_TYPES: &[&str] = &["simple", "variable", "grouped", "external"];
-const PRODUCT_CATS: &[(&str, &str)] = &[("Keramik", "keramik"), ("Textil & Leinen", "textil"), ("食品", "%e9%a3%9f%e5%93%81")];
+const PRODUCT_CATS: &[(&str, &str)] = &[
+    ("Keramik", "keramik"),
+    ("Textil & Leinen", "textil"),
+    ("食品", "%e9%a3%9f%e5%93%81"),
+];
 
 enum Term {
     Category(u64),
@@ -54,13 +58,20 @@ pub(crate) fn emit_terms(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>
             let mut r = w.rng("term", idx);
             let mut n = String::new();
             let lang = if k % 5 == 4 { Lang::Ja } else { Lang::De };
-            text::words(&mut r, &mut n, r.range(1, 2), lang);
+            let nw = r.range(1, 2);
+            text::words(&mut r, &mut n, nw, lang);
             let s = text::slug(&n, id);
             (n, s)
         }
         Term::Menu => ("Hauptmenü".to_string(), "hauptmenue".to_string()),
-        Term::ProductType(k) => (PRODUCT_TYPES[k as usize].to_string(), PRODUCT_TYPES[k as usize].to_string()),
-        Term::ProductCat(k) => (PRODUCT_CATS[k as usize].0.to_string(), PRODUCT_CATS[k as usize].1.to_string()),
+        Term::ProductType(k) => (
+            PRODUCT_TYPES[k as usize].to_string(),
+            PRODUCT_TYPES[k as usize].to_string(),
+        ),
+        Term::ProductCat(k) => (
+            PRODUCT_CATS[k as usize].0.to_string(),
+            PRODUCT_CATS[k as usize].1.to_string(),
+        ),
     };
     Row::new(buf).int(id).text(&name).text(&slug).int(0).end();
 }
@@ -69,13 +80,27 @@ pub(crate) fn emit_taxonomy(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<
     let id = idx + 1;
     let mut r = w.rng("term_taxonomy", idx);
     let (tax, desc) = match term(w, idx) {
-        Term::Category(k) => ("category", if k == 1 { format!("Alles rund ums Brot. Mehr unter {}/rezepte/", w.site.base) } else { String::new() }),
+        Term::Category(k) => (
+            "category",
+            if k == 1 {
+                format!("Alles rund ums Brot. Mehr unter {}/rezepte/", w.site.base)
+            } else {
+                String::new()
+            },
+        ),
         Term::Tag(_) => ("post_tag", String::new()),
         Term::Menu => ("nav_menu", String::new()),
         Term::ProductType(_) => ("product_type", String::new()),
         Term::ProductCat(_) => ("product_cat", "Handgemacht in Görlitz.".to_string()),
     };
-    Row::new(buf).int(id).int(id).raw(tax).text(&desc).int(0).int(r.below(200)).end();
+    Row::new(buf)
+        .int(id)
+        .int(id)
+        .raw(tax)
+        .text(&desc)
+        .int(0)
+        .int(r.below(200))
+        .end();
 }
 
 pub(crate) fn emit_relationships(w: &World, idx: u64, _next: &mut u64, buf: &mut Vec<u8>) {
@@ -106,9 +131,24 @@ pub(crate) fn emit_termmeta(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u
     if let Term::ProductCat(k) = term(w, idx) {
         meta_row(buf, next, id, "order", Some(&k.to_string()));
         meta_row(buf, next, id, "display_type", Some(""));
-        meta_row(buf, next, id, "thumbnail_id", Some(&(w.layout.product_id(0) + 1).to_string()));
+        meta_row(
+            buf,
+            next,
+            id,
+            "thumbnail_id",
+            Some(&(w.layout.product_id(0) + 1).to_string()),
+        );
     }
     if let Term::Category(1) = term(w, idx) {
-        meta_row(buf, next, id, "_category_banner_url", Some(&format!("{}/wp-content/uploads/2020/02/banner.jpg", w.site.protocol_relative())));
+        meta_row(
+            buf,
+            next,
+            id,
+            "_category_banner_url",
+            Some(&format!(
+                "{}/wp-content/uploads/2020/02/banner.jpg",
+                w.site.protocol_relative()
+            )),
+        );
     }
 }

@@ -29,8 +29,20 @@ fn money(r: &mut Rng, lo: u64, hi: u64) -> String {
 pub(crate) fn emit_order(w: &World, o: u64, _next: &mut u64, buf: &mut Vec<u8>) {
     let mut r = w.rng("order", o);
     let p = w.person(w.order_customer(o));
-    let status = ["wc-completed", "wc-completed", "wc-completed", "wc-processing", "wc-on-hold", "wc-refunded", "wc-cancelled"][r.below(7) as usize];
-    let (method, title) = [("stripe", "Kreditkarte (Stripe)"), ("ppcp-gateway", "PayPal"), ("bacs", "Überweisung")][r.below(3) as usize];
+    let status = [
+        "wc-completed",
+        "wc-completed",
+        "wc-completed",
+        "wc-processing",
+        "wc-on-hold",
+        "wc-refunded",
+        "wc-cancelled",
+    ][r.below(7) as usize];
+    let (method, title) = [
+        ("stripe", "Kreditkarte (Stripe)"),
+        ("ppcp-gateway", "PayPal"),
+        ("bacs", "Überweisung"),
+    ][r.below(3) as usize];
     let tx = match method {
         "stripe" => {
             let mut t = String::from("pi_3P");
@@ -50,7 +62,11 @@ pub(crate) fn emit_order(w: &World, o: u64, _next: &mut u64, buf: &mut Vec<u8>) 
         2 => format!("Rechnung bitte an {}", p.email),
         _ => String::new(),
     };
-    let email = if o % 5 == 1 { p.email.to_ascii_uppercase() } else { p.email_typed.clone() };
+    let email = if o % 5 == 1 {
+        p.email.to_ascii_uppercase()
+    } else {
+        p.email_typed.clone()
+    };
     let created = order_time(w, o);
     Row::new(buf)
         .int(order_id(w, o))
@@ -107,7 +123,11 @@ pub(crate) fn emit_operational(w: &World, o: u64, _next: &mut u64, buf: &mut Vec
     let created = order_time(w, o);
     let mut cart = String::new();
     r.hex(&mut cart, 32);
-    let completed = if r.chance(70) { Some(text::datetime(created + 86_400)) } else { None };
+    let completed = if r.chance(70) {
+        Some(text::datetime(created + 86_400))
+    } else {
+        None
+    };
     Row::new(buf)
         .int(o + 1)
         .int(order_id(w, o))
@@ -141,8 +161,14 @@ pub(crate) fn emit_meta(w: &World, o: u64, next: &mut u64, buf: &mut Vec<u8>) {
     m("_wc_order_attribution_source_type", "referral");
     m("_wc_order_attribution_referrer", "https://www.google.com/");
     let product = w.layout.product_id(w.order_product(o));
-    m("_wc_order_attribution_session_entry", &format!("{}/?p={product}&utm_source=newsletter", w.site.base));
-    m("_wc_order_attribution_user_agent", r.pick(text::USER_AGENTS));
+    m(
+        "_wc_order_attribution_session_entry",
+        &format!("{}/?p={product}&utm_source=newsletter", w.site.base),
+    );
+    m(
+        "_wc_order_attribution_user_agent",
+        r.pick(text::USER_AGENTS),
+    );
     if r.chance(30) {
         let mut pi = String::from("pi_3P");
         r.alnum(&mut pi, 22);
@@ -158,7 +184,11 @@ pub(crate) fn emit_lookup(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>)
     let p = w.person(STAFF + k);
     let user = w.is_user(p.index);
     let mut r = w.rng("lookup", k);
-    let reg = w.time_at(p.index, w.counts.users, &mut w.rng("user-registered", p.index));
+    let reg = w.time_at(
+        p.index,
+        w.counts.users,
+        &mut w.rng("user-registered", p.index),
+    );
     Row::new(buf)
         .int(k + 1)
         .opt_int(user.then_some(p.index + 1))

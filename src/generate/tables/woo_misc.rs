@@ -2,17 +2,25 @@
 //! downloadable product permissions and the download log.
 
 use super::super::copy::Row;
-use super::super::serialize::Php;
+use super::super::serialize::{Key, Php};
 use super::super::text;
-use super::super::world::World;
+use super::super::world::{STAFF, World};
 use super::meta_row;
 use super::woo::{order_id, order_key, order_time};
 
 pub(crate) fn emit_session(w: &World, s: u64, _next: &mut u64, buf: &mut Vec<u8>) {
     let mut r = w.rng("session", s);
-    let pi = w.order_customer(10_000_000_000 + s);
+    // session_key is UNIQUE: a logged-in session is keyed by the user id, so
+    // each customer gets at most one (even s), guests get random keys.
+    let user_slot = STAFF + s / 2;
+    let logged_in = s.is_multiple_of(2) && user_slot < w.counts.users;
+    let pi = if logged_in {
+        user_slot
+    } else {
+        w.order_customer(10_000_000_000 + s)
+    };
     let p = w.person(pi);
-    let key = if w.is_user(pi) && s % 2 == 0 {
+    let key = if logged_in {
         (pi + 1).to_string()
     } else {
         let mut k = String::from("t_");
@@ -20,7 +28,14 @@ pub(crate) fn emit_session(w: &World, s: u64, _next: &mut u64, buf: &mut Vec<u8>
         k
     };
     let customer = Php::map(vec![
-        ("id", Php::s(if w.is_user(pi) { (pi + 1).to_string() } else { "0".to_string() })),
+        (
+            "id",
+            Php::s(if w.is_user(pi) {
+                (pi + 1).to_string()
+            } else {
+                "0".to_string()
+            }),
+        ),
         ("date_modified", Php::s("")),
         ("first_name", Php::s(p.first)),
         ("last_name", Php::s(p.last)),
@@ -50,13 +65,30 @@ pub(crate) fn emit_session(w: &World, s: u64, _next: &mut u64, buf: &mut Vec<u8>
     // nested serialized strings.
     let value = Php::map(vec![
         ("cart", Php::s(cart.to_php())),
-        ("cart_totals", Php::s(Php::map(vec![("total", Php::s("12.50")), ("total_tax", Php::Float(0.5))]).to_php())),
+        (
+            "cart_totals",
+            Php::s(
+                Php::map(vec![
+                    ("total", Php::s("12.50")),
+                    ("total_tax", Php::Float(0.5)),
+                ])
+                .to_php(),
+            ),
+        ),
         ("customer", Php::s(customer.to_php())),
         ("wc_notices", Php::Null),
         ("chosen_payment_method", Php::s("stripe")),
-        ("previous_url", Php::s(format!("{}/?p={product}", w.site.base))),
+        (
+            "previous_url",
+            Php::s(format!("{}/?p={product}", w.site.base)),
+        ),
     ]);
-    Row::new(buf).int(s + 1).text(&key).text(&value.to_php()).int(w.epoch_end + 172_800 + s).end();
+    Row::new(buf)
+        .int(s + 1)
+        .text(&key)
+        .text(&value.to_php())
+        .int(w.epoch_end + 172_800 + s)
+        .end();
 }
 
 pub(crate) fn emit_api_key(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>) {
@@ -67,8 +99,16 @@ pub(crate) fn emit_api_key(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>
     r.hex(&mut cs, 40);
     let mut trunc = String::new();
     r.hex(&mut trunc, 7);
-    let desc = if k == 0 { "ERP Sync (Lager)" } else { "Zapier – Bestellungen" };
-    let nonces = if k == 0 { Some(Php::map(vec![(format!("{}", w.epoch_end), Php::s("a1b2c3"))]).to_php()) } else { None };
+    let desc = if k == 0 {
+        "ERP Sync (Lager)"
+    } else {
+        "Zapier – Bestellungen"
+    };
+    let nonces = if k == 0 {
+        Some(Php::Arr(vec![(Key::Int(w.epoch_end as i64), Php::s("a1b2c3"))]).to_php())
+    } else {
+        None
+    };
     Row::new(buf)
         .int(k + 1)
         .int(1)
@@ -78,7 +118,14 @@ pub(crate) fn emit_api_key(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>
         .text(&cs)
         .opt_text(nonces.as_deref())
         .text(&trunc)
-        .opt_text(if k == 0 { Some(text::datetime(w.epoch_end)) } else { None }.as_deref())
+        .opt_text(
+            if k == 0 {
+                Some(text::datetime(w.epoch_end))
+            } else {
+                None
+            }
+            .as_deref(),
+        )
         .end();
 }
 
@@ -90,16 +137,47 @@ pub(crate) fn emit_token(w: &World, t: u64, _next: &mut u64, buf: &mut Vec<u8>) 
     let mut r = w.rng("token", t);
     let mut tok = String::from("pm_1P");
     r.alnum(&mut tok, 22);
-    Row::new(buf).int(t + 1).raw("stripe").text(&tok).int(token_user(w, t) + 1).raw("CC").int(1).end();
+    Row::new(buf)
+        .int(t + 1)
+        .raw("stripe")
+        .text(&tok)
+        .int(token_user(w, t) + 1)
+        .raw("CC")
+        .int(1)
+        .end();
 }
 
 pub(crate) fn emit_tokenmeta(w: &World, t: u64, next: &mut u64, buf: &mut Vec<u8>) {
     let mut r = w.rng("tokenmeta", t);
     let id = t + 1;
-    meta_row(buf, next, id, "last4", Some(&format!("{:04}", r.below(10_000))));
-    meta_row(buf, next, id, "expiry_year", Some(&r.range(2026, 2031).to_string()));
-    meta_row(buf, next, id, "expiry_month", Some(&format!("{:02}", r.range(1, 12))));
-    meta_row(buf, next, id, "card_type", Some(r.pick(&["visa", "mastercard", "amex"])));
+    meta_row(
+        buf,
+        next,
+        id,
+        "last4",
+        Some(&format!("{:04}", r.below(10_000))),
+    );
+    meta_row(
+        buf,
+        next,
+        id,
+        "expiry_year",
+        Some(&r.range(2026, 2031).to_string()),
+    );
+    meta_row(
+        buf,
+        next,
+        id,
+        "expiry_month",
+        Some(&format!("{:02}", r.range(1, 12))),
+    );
+    meta_row(
+        buf,
+        next,
+        id,
+        "card_type",
+        Some(r.pick(&["visa", "mastercard", "amex"])),
+    );
 }
 
 pub(crate) fn emit_webhook(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>) {
@@ -107,7 +185,10 @@ pub(crate) fn emit_webhook(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>
     let mut secret = String::new();
     r.alnum(&mut secret, 40);
     let url = if k == 0 {
-        format!("https://erp.partner.example.net/hooks/wc?source={}", text::url_encode(&w.site.base))
+        format!(
+            "https://erp.partner.example.net/hooks/wc?source={}",
+            text::url_encode(&w.site.base)
+        )
     } else {
         format!("{}/wp-json/internal/v1/order-sync", w.site.base)
     };
@@ -115,11 +196,19 @@ pub(crate) fn emit_webhook(w: &World, k: u64, _next: &mut u64, buf: &mut Vec<u8>
     Row::new(buf)
         .int(k + 1)
         .raw("active")
-        .text(if k == 0 { "Bestellung → ERP" } else { "Interner Sync" })
+        .text(if k == 0 {
+            "Bestellung → ERP"
+        } else {
+            "Interner Sync"
+        })
         .int(1)
         .text(&url)
         .text(&secret)
-        .raw(if k == 0 { "order.created" } else { "order.updated" })
+        .raw(if k == 0 {
+            "order.created"
+        } else {
+            "order.updated"
+        })
         .raw(&t)
         .raw(&t)
         .raw(&t)

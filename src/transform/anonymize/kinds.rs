@@ -156,7 +156,12 @@ impl FromStr for Kind {
             "null" => Kind::Null,
             "delete_row" | "delete" => Kind::DeleteRow,
             "keep" => Kind::Keep,
-            other => return Err(format!("unknown anonymization kind {other:?}; valid kinds: {}", Kind::NAMES.join(", "))),
+            other => {
+                return Err(format!(
+                    "unknown anonymization kind {other:?}; valid kinds: {}",
+                    Kind::NAMES.join(", ")
+                ));
+            }
         };
         Ok(k)
     }

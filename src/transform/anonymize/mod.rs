@@ -43,15 +43,18 @@ impl MetaRules {
     /// (`_billing_email`) becomes that field's kind.
     pub fn kind_for(&self, key: &str, value: Option<&str>) -> Option<Kind> {
         let lower = key.to_ascii_lowercase();
-        let found = self
-            .exact
-            .get(&lower)
-            .cloned()
-            .or_else(|| self.globs.iter().find(|(g, _)| glob_match(g, &lower)).map(|(_, k)| k.clone()));
+        let found = self.exact.get(&lower).cloned().or_else(|| {
+            self.globs
+                .iter()
+                .find(|(g, _)| glob_match(g, &lower))
+                .map(|(_, k)| k.clone())
+        });
         match found {
             Some(Kind::PiiKeys) => Some(kind_for_field(&lower).unwrap_or(Kind::PiiKeys)),
             Some(k) => Some(k),
-            None if self.secret_heuristic && wordpress_rules::is_secret_option(key, value.unwrap_or("")) => {
+            None if self.secret_heuristic
+                && wordpress_rules::is_secret_option(key, value.unwrap_or("")) =>
+            {
                 Some(Kind::Fixed(String::new()))
             }
             None => None,
@@ -150,7 +153,9 @@ impl ApplyCtx<'_> {
         if let Some(p) = kind.pii() {
             self.seen.push((p, pii_hash(p, v)));
         }
-        if matches!(kind, Kind::Username | Kind::Slug) && self.keep_logins.contains(&v.trim().to_lowercase()) {
+        if matches!(kind, Kind::Username | Kind::Slug)
+            && self.keep_logins.contains(&v.trim().to_lowercase())
+        {
             return v.to_string();
         }
         self.pseudo.fake(kind, v)
@@ -179,12 +184,21 @@ pub fn apply(kind: &Kind, value: Option<&str>, ctx: &mut ApplyCtx<'_>) -> Result
             None => ctx.scalar(kind, v),
         },
     };
-    Ok(if new == v { Applied::Unchanged } else { Applied::Value(new) })
+    Ok(if new == v {
+        Applied::Unchanged
+    } else {
+        Applied::Value(new)
+    })
 }
 
 /// `Some(new)` when `v` is serialized or JSON and was walked; `None` when it
 /// is plain text.
-fn structured(kind: &Kind, v: &str, ctx: &mut ApplyCtx<'_>, depth: usize) -> Result<Option<String>, String> {
+fn structured(
+    kind: &Kind,
+    v: &str,
+    ctx: &mut ApplyCtx<'_>,
+    depth: usize,
+) -> Result<Option<String>, String> {
     let t = v.trim();
     let is_ser = php::looks_serialized(t.as_bytes());
     let is_json = !is_ser && json::looks_like_json(t);
@@ -194,21 +208,35 @@ fn structured(kind: &Kind, v: &str, ctx: &mut ApplyCtx<'_>, depth: usize) -> Res
     if depth > super::nested::MAX_NESTING {
         return Err("nesting too deep to anonymize".into());
     }
-    let mut vis = KindVisitor { kind, ctx, depth, error: None };
+    let mut vis = KindVisitor {
+        kind,
+        ctx,
+        depth,
+        error: None,
+    };
     let out = if is_ser {
-        let mut parsed = php::parse(t.as_bytes()).map_err(|e| format!("corrupt serialized value ({} at byte {})", e.msg, e.pos))?;
+        let mut parsed = php::parse(t.as_bytes())
+            .map_err(|e| format!("corrupt serialized value ({} at byte {})", e.msg, e.pos))?;
         let changed = php::walk_leaves(&mut parsed, None, &mut vis).map_err(|e| e.to_string())?;
         if let Some(e) = vis.error.take() {
             return Err(e);
         }
-        let bytes = if changed { php::to_bytes(&parsed) } else { t.as_bytes().to_vec() };
+        let bytes = if changed {
+            php::to_bytes(&parsed)
+        } else {
+            t.as_bytes().to_vec()
+        };
         String::from_utf8(bytes).map_err(|_| "serialized value is not UTF-8".to_string())?
     } else {
         match json::walk_strings(t, &mut vis).map_err(|e| e.to_string())? {
             JsonWalk::Changed(s) => s,
             JsonWalk::Unchanged => t.to_string(),
             JsonWalk::Invalid => {
-                return if matches!(kind, Kind::PiiKeys) { Err("value is not valid JSON".into()) } else { Ok(None) };
+                return if matches!(kind, Kind::PiiKeys) {
+                    Err("value is not valid JSON".into())
+                } else {
+                    Ok(None)
+                };
             }
         }
     };
@@ -226,13 +254,20 @@ struct KindVisitor<'k, 'c, 'a> {
 }
 
 impl LeafVisitor for KindVisitor<'_, '_, '_> {
-    fn leaf(&mut self, key: Option<&[u8]>, value: &[u8]) -> Result<Option<Vec<u8>>, TransformError> {
+    fn leaf(
+        &mut self,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<Option<Vec<u8>>, TransformError> {
         let Ok(s) = std::str::from_utf8(value) else {
             self.error = Some("a string inside the value is not UTF-8".into());
             return Ok(None);
         };
         let kind = match self.kind {
-            Kind::PiiKeys => match key.and_then(|k| std::str::from_utf8(k).ok()).and_then(kind_for_field) {
+            Kind::PiiKeys => match key
+                .and_then(|k| std::str::from_utf8(k).ok())
+                .and_then(kind_for_field)
+            {
                 Some(k) => k,
                 None => Kind::PiiKeys,
             },
@@ -252,7 +287,11 @@ impl LeafVisitor for KindVisitor<'_, '_, '_> {
                 return Ok(None);
             }
         };
-        Ok(if new == s { None } else { Some(new.into_bytes()) })
+        Ok(if new == s {
+            None
+        } else {
+            Some(new.into_bytes())
+        })
     }
 
     fn skipped(&mut self, reason: SkipReason, _bytes: &[u8]) -> Result<(), TransformError> {
@@ -276,12 +315,23 @@ fn h64(s: &str) -> u64 {
 impl UniqueRegistry {
     /// Records that `original` became `output` for `kind`; fails if another
     /// original already produced the same output.
-    pub fn register(&self, kind: &Kind, output: &str, original: &str) -> Result<(), TransformError> {
+    pub fn register(
+        &self,
+        kind: &Kind,
+        output: &str,
+        original: &str,
+    ) -> Result<(), TransformError> {
         let key = (kind.tag().to_string(), h64(&output.trim().to_lowercase()));
         let orig = h64(&normalize(kind, original));
-        let mut map = self.map.lock().map_err(|_| TransformError::InvalidConfig("uniqueness registry poisoned".into()))?;
+        let mut map = self
+            .map
+            .lock()
+            .map_err(|_| TransformError::InvalidConfig("uniqueness registry poisoned".into()))?;
         match map.get(&key) {
-            Some(&o) if o != orig => Err(TransformError::PseudonymCollision { kind: kind.tag().to_string(), pseudonym: output.to_string() }),
+            Some(&o) if o != orig => Err(TransformError::PseudonymCollision {
+                kind: kind.tag().to_string(),
+                pseudonym: output.to_string(),
+            }),
             Some(_) => Ok(()),
             None => {
                 map.insert(key, orig);

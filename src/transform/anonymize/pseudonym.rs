@@ -22,35 +22,154 @@ pub const LOCKED_PASSWORD: &str = "*wpstage-locked*";
 pub const FAKE_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) wpstage/anonymized";
 
 const FIRST: &[&str] = &[
-    "Amara", "Bjorn", "Chen", "Dalia", "Emeka", "Fatima", "Giulia", "Hiroshi", "Ines", "Jamal", "Kavya", "Lars", "Mei",
-    "Nadia", "Oluwaseun", "Priya", "Quentin", "Rosa", "Sione", "Tariq", "Ulla", "Vikram", "Wanjiru", "Xochitl", "Yusuf",
-    "Zofia", "Aiko", "Bruno", "Chidi", "Daniela", "Elif", "Farid", "Grace", "Hana", "Ivan", "Josefina", "Kenji",
-    "Leila", "Mateo", "Noor",
+    "Amara",
+    "Bjorn",
+    "Chen",
+    "Dalia",
+    "Emeka",
+    "Fatima",
+    "Giulia",
+    "Hiroshi",
+    "Ines",
+    "Jamal",
+    "Kavya",
+    "Lars",
+    "Mei",
+    "Nadia",
+    "Oluwaseun",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sione",
+    "Tariq",
+    "Ulla",
+    "Vikram",
+    "Wanjiru",
+    "Xochitl",
+    "Yusuf",
+    "Zofia",
+    "Aiko",
+    "Bruno",
+    "Chidi",
+    "Daniela",
+    "Elif",
+    "Farid",
+    "Grace",
+    "Hana",
+    "Ivan",
+    "Josefina",
+    "Kenji",
+    "Leila",
+    "Mateo",
+    "Noor",
 ];
 
 const LAST: &[&str] = &[
-    "Abebe", "Bergstrom", "Castillo", "Dubois", "Eze", "Fernandes", "Gonzalez", "Haddad", "Ivanova", "Jensen", "Kim",
-    "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe", "Rossi", "Singh", "Tanaka", "Ueda", "Varga", "Wang",
-    "Xu", "Yilmaz", "Zhang", "Achterberg", "Banerjee", "Costa", "Demir", "Esposito", "Fischer", "Garcia", "Hussain",
-    "Iyer", "Johansson", "Kowalski", "Lopez", "Mensah", "Novak",
+    "Abebe",
+    "Bergstrom",
+    "Castillo",
+    "Dubois",
+    "Eze",
+    "Fernandes",
+    "Gonzalez",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kim",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quispe",
+    "Rossi",
+    "Singh",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Wang",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Achterberg",
+    "Banerjee",
+    "Costa",
+    "Demir",
+    "Esposito",
+    "Fischer",
+    "Garcia",
+    "Hussain",
+    "Iyer",
+    "Johansson",
+    "Kowalski",
+    "Lopez",
+    "Mensah",
+    "Novak",
 ];
 
 const STREETS: &[&str] = &[
-    "Maple Street", "Harbour Road", "Linden Allee", "Rue des Lilas", "Via Roma", "Calle Mayor", "Oak Avenue",
-    "Sakura Dori", "King Street", "Station Road", "Mill Lane", "Birch Close", "Canal Walk", "Hill Crescent",
-    "Park Terrace", "River View", "Chestnut Grove", "Market Square", "Orchard Way", "Lake Drive",
+    "Maple Street",
+    "Harbour Road",
+    "Linden Allee",
+    "Rue des Lilas",
+    "Via Roma",
+    "Calle Mayor",
+    "Oak Avenue",
+    "Sakura Dori",
+    "King Street",
+    "Station Road",
+    "Mill Lane",
+    "Birch Close",
+    "Canal Walk",
+    "Hill Crescent",
+    "Park Terrace",
+    "River View",
+    "Chestnut Grove",
+    "Market Square",
+    "Orchard Way",
+    "Lake Drive",
 ];
 
 const CITIES: &[&str] = &[
-    "Springfield", "Riverton", "Lakeside", "Fairview", "Oakdale", "Brookhaven", "Maplewood", "Westbury", "Northfield",
-    "Eastwick", "Greenhill", "Stonebridge", "Ashford", "Clearwater", "Silverton", "Redmond Vale", "Harborview",
-    "Pinecrest", "Elmstead", "Kingsport",
+    "Springfield",
+    "Riverton",
+    "Lakeside",
+    "Fairview",
+    "Oakdale",
+    "Brookhaven",
+    "Maplewood",
+    "Westbury",
+    "Northfield",
+    "Eastwick",
+    "Greenhill",
+    "Stonebridge",
+    "Ashford",
+    "Clearwater",
+    "Silverton",
+    "Redmond Vale",
+    "Harborview",
+    "Pinecrest",
+    "Elmstead",
+    "Kingsport",
 ];
 
 const COMPANIES: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella Works", "Stark Goods", "Wayne Supply", "Hooli", "Vandelay Industries",
-    "Soylent Foods", "Tyrell Labs", "Cyberdyne Parts", "Wonka Sweets", "Gringotts Trading", "Oscorp Retail",
-    "Monarch Paper", "Dunder Mifflin",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella Works",
+    "Stark Goods",
+    "Wayne Supply",
+    "Hooli",
+    "Vandelay Industries",
+    "Soylent Foods",
+    "Tyrell Labs",
+    "Cyberdyne Parts",
+    "Wonka Sweets",
+    "Gringotts Trading",
+    "Oscorp Retail",
+    "Monarch Paper",
+    "Dunder Mifflin",
 ];
 
 const SUFFIXES: &[&str] = &["Ltd", "GmbH", "SARL", "Inc", "BV", "Oy", "KK", "SA"];
@@ -85,17 +204,22 @@ pub fn normalize(kind: &Kind, value: &str) -> String {
 
 fn pick<'a>(dict: &[&'a str], n: u64) -> &'a str {
     // Dictionaries are non-empty constants; modulo keeps the index in range.
-    dict.get((n % dict.len() as u64) as usize).copied().unwrap_or("x")
+    dict.get((n % dict.len() as u64) as usize)
+        .copied()
+        .unwrap_or("x")
 }
 
 impl Pseudonymizer {
     /// Fails only if the key is empty (HMAC itself takes any length).
     pub fn new(key: &[u8]) -> Result<Self, TransformError> {
         if key.is_empty() {
-            return Err(TransformError::InvalidConfig("the anonymization key is empty".into()));
+            return Err(TransformError::InvalidConfig(
+                "the anonymization key is empty".into(),
+            ));
         }
-        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-            .map_err(|_| TransformError::InvalidConfig("the anonymization key is not usable for HMAC".into()))?;
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| {
+            TransformError::InvalidConfig("the anonymization key is not usable for HMAC".into())
+        })?;
         Ok(Pseudonymizer { mac })
     }
 
@@ -130,7 +254,12 @@ impl Pseudonymizer {
             Kind::Phone => format!("+1-555-01{:02}", word(1) % 100),
             Kind::Ip => {
                 if value.contains(':') {
-                    format!("2001:db8:{:x}:{:x}::{:x}", m[8] as u16 * 256 + m[9] as u16, m[10], m[11] as u16 + 1)
+                    format!(
+                        "2001:db8:{:x}:{:x}::{:x}",
+                        m[8] as u16 * 256 + m[9] as u16,
+                        m[10],
+                        m[11] as u16 + 1
+                    )
                 } else {
                     let net = pick(&["192.0.2", "198.51.100", "203.0.113"], word(1));
                     format!("{net}.{}", 1 + (m[16] as u16 % 254))

@@ -26,7 +26,17 @@ use super::kinds::Kind;
 use super::{ColumnRule, Conditional, MetaRules, TableRules};
 
 fn cols(list: &[(&str, Kind)]) -> Vec<(String, ColumnRule)> {
-    list.iter().map(|(c, k)| (c.to_string(), ColumnRule { kind: k.clone(), unique: false })).collect()
+    list.iter()
+        .map(|(c, k)| {
+            (
+                c.to_string(),
+                ColumnRule {
+                    kind: k.clone(),
+                    unique: false,
+                },
+            )
+        })
+        .collect()
 }
 
 fn blank() -> Kind {
@@ -52,8 +62,14 @@ fn meta(key: &str, value: &str, exact: &[(&str, Kind)], globs: &[(&str, Kind)]) 
     MetaRules {
         key_column: key.to_string(),
         value_column: value.to_string(),
-        exact: exact.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
-        globs: globs.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
+        exact: exact
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        globs: globs
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
         secret_heuristic: false,
     }
 }
@@ -89,7 +105,13 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
                 ("user_activation_key", blank()),
             ]);
             for (c, k) in [("user_login", Kind::Username), ("user_email", Kind::Email)] {
-                t.columns.push((c.to_string(), ColumnRule { kind: k, unique: true }));
+                t.columns.push((
+                    c.to_string(),
+                    ColumnRule {
+                        kind: k,
+                        unique: true,
+                    },
+                ));
             }
         }
         "usermeta" => {
@@ -138,19 +160,36 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
             t.meta = Some(m);
         }
         "sitemeta" => {
-            t.meta = Some(meta("meta_key", "meta_value", &[("admin_email", Kind::Email), ("site_admins", Kind::Username)], &[]));
+            t.meta = Some(meta(
+                "meta_key",
+                "meta_value",
+                &[
+                    ("admin_email", Kind::Email),
+                    ("site_admins", Kind::Username),
+                ],
+                &[],
+            ));
         }
         "posts" => {
             t.conditional.push(Conditional {
                 column: "post_type".into(),
                 equals: "user_request".into(),
-                columns: vec![("post_title".into(), Kind::Email), ("post_content".into(), blank())],
+                columns: vec![
+                    ("post_title".into(), Kind::Email),
+                    ("post_content".into(), blank()),
+                ],
             });
         }
         "postmeta" | "wc_orders_meta" => {
-            let mut m = meta("meta_key", "meta_value", &order_meta_exact(), &order_meta_globs());
+            let mut m = meta(
+                "meta_key",
+                "meta_value",
+                &order_meta_exact(),
+                &order_meta_globs(),
+            );
             if logical == "postmeta" {
-                m.exact.insert("_wp_user_request_confirmed_email".into(), Kind::Email);
+                m.exact
+                    .insert("_wp_user_request_confirmed_email".into(), Kind::Email);
             }
             t.meta = Some(m);
         }
@@ -181,8 +220,15 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
         | "woocommerce_payment_tokens"
         | "woocommerce_payment_tokenmeta"
         | "woocommerce_api_keys" => t.drop_all = true,
-        "wc_webhooks" => t.columns = cols(&[("secret", blank()), ("status", Kind::Fixed("disabled".into()))]),
-        "woocommerce_downloadable_product_permissions" => t.columns = cols(&[("user_email", Kind::Email)]),
+        "wc_webhooks" => {
+            t.columns = cols(&[
+                ("secret", blank()),
+                ("status", Kind::Fixed("disabled".into())),
+            ])
+        }
+        "woocommerce_downloadable_product_permissions" => {
+            t.columns = cols(&[("user_email", Kind::Email)])
+        }
         "wc_download_log" => t.columns = cols(&[("user_ip_address", Kind::Ip)]),
         _ => return None,
     }
@@ -190,11 +236,30 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
 }
 
 const SECRET_SEGMENTS: &[&str] = &[
-    "key", "keys", "secret", "secrets", "token", "tokens", "password", "passwords", "pass", "passwd", "pwd", "salt",
+    "key",
+    "keys",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "password",
+    "passwords",
+    "pass",
+    "passwd",
+    "pwd",
+    "salt",
     "apikey",
 ];
 
-const NOT_SECRET_SUFFIXES: &[&str] = &["_endpoint", "_enabled", "_version", "_length", "_expiration", "_expires", "_strength"];
+const NOT_SECRET_SUFFIXES: &[&str] = &[
+    "_endpoint",
+    "_enabled",
+    "_version",
+    "_length",
+    "_expiration",
+    "_expires",
+    "_strength",
+];
 
 const NOT_SECRET_NAMES: &[&str] = &[
     "woocommerce_registration_generate_password",
@@ -210,7 +275,8 @@ pub fn is_secret_option(name: &str, value: &str) -> bool {
     if n.starts_with("_transient_") || n.starts_with("_site_transient_") {
         return false;
     }
-    if NOT_SECRET_NAMES.contains(&n.as_str()) || NOT_SECRET_SUFFIXES.iter().any(|s| n.ends_with(s)) {
+    if NOT_SECRET_NAMES.contains(&n.as_str()) || NOT_SECRET_SUFFIXES.iter().any(|s| n.ends_with(s))
+    {
         return false;
     }
     let v = value.trim().to_ascii_lowercase();
@@ -222,6 +288,8 @@ pub fn is_secret_option(name: &str, value: &str) -> bool {
     }
     n.split(['_', '-', '.']).any(|seg| {
         SECRET_SEGMENTS.contains(&seg)
-            || ["password", "secret", "token", "apikey"].iter().any(|s| seg.len() > s.len() && seg.ends_with(s))
+            || ["password", "secret", "token", "apikey"]
+                .iter()
+                .any(|s| seg.len() > s.len() && seg.ends_with(s))
     })
 }

@@ -1,13 +1,14 @@
 //! Command-line parsing: flags (or their environment variables) become validated options, once.
 
-use std::path::PathBuf;
+mod demo;
+mod generate_cmd;
+mod lifecycle_cmd;
+mod sync_cmd;
+mod transform_args;
+
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::postgres::DbUrl;
-use crate::sync::{self, SyncOptions};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,47 +23,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Stream a PostgreSQL database into another one, consistently and atomically.
-    Sync(SyncArgs),
+    /// Stream a PostgreSQL database into another one, consistently and atomically, rewriting
+    /// URLs and anonymizing personal data on the way.
+    Sync(sync_cmd::SyncArgs),
+    /// Write a realistic, deterministic WordPress + WooCommerce database of a given size.
+    Generate(generate_cmd::GenerateArgs),
+    /// Create (or update) the staging environment of a pull request.
+    Up(lifecycle_cmd::UpArgs),
+    /// Delete the staging environment of a pull request.
+    Down(lifecycle_cmd::PrArgs),
+    /// Re-copy production data into a pull request's staging environment.
+    Refresh(lifecycle_cmd::PrArgs),
+    /// Delete stale staging environments (dry run unless --yes).
+    Reap(lifecycle_cmd::ReapArgs),
+    /// Try everything locally: throwaway PostgreSQL, generated production data, PR 42 brought up.
+    Demo(demo::DemoArgs),
 }
 
+/// Output format of a report on stdout.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ReportFormat {
+pub enum ReportFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Args)]
-struct SyncArgs {
-    /// Source (production) database URL.
-    #[arg(long, env = "WPSTAGE_SOURCE_URL", hide_env_values = true)]
-    source: String,
-    /// Target (staging) database URL; the database must exist.
-    #[arg(
-        long,
-        env = "WPSTAGE_TARGET_URL",
-        hide_env_values = true,
-        required_unless_present = "dry_run"
-    )]
-    target: Option<String>,
-    /// Parallel COPY workers (default: number of CPUs, at least 2).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    report: ReportFormat,
-    /// pg_dump to use for the schema (default: the newest installed).
-    #[arg(long, env = "WPSTAGE_PG_DUMP")]
-    pg_dump: Option<PathBuf>,
-    /// Seconds between progress lines on stderr (0: none).
-    #[arg(long, default_value_t = 5)]
-    progress_interval: u64,
-    /// Tables larger than this may be split across workers (e.g. 64MB, 1GB).
-    #[arg(long, default_value = "64MB", value_parser = parse_size)]
-    split_larger_than: u64,
-    /// Read the snapshot and run the transforms, write nothing.
-    #[arg(long)]
-    dry_run: bool,
 }
 
 /// Entry point of the binary.
@@ -109,31 +91,14 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Sync(args) => run_sync(args).await,
+        Command::Sync(args) => sync_cmd::run(args).await,
+        Command::Generate(args) => generate_cmd::run(args).await,
+        Command::Up(args) => lifecycle_cmd::up(args).await,
+        Command::Down(args) => lifecycle_cmd::down(args).await,
+        Command::Refresh(args) => lifecycle_cmd::refresh(args).await,
+        Command::Reap(args) => lifecycle_cmd::reap(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
-}
-
-async fn run_sync(args: SyncArgs) -> anyhow::Result<()> {
-    let source = DbUrl::parse(&args.source, "source")?;
-    let target = match &args.target {
-        Some(t) => DbUrl::parse(t, "target")?,
-        None => source.clone(),
-    };
-    let opts = SyncOptions {
-        source,
-        target,
-        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
-        pg_dump: args.pg_dump,
-        progress_every: Duration::from_secs(args.progress_interval),
-        split_larger_than: args.split_larger_than,
-        dry_run: args.dry_run,
-    };
-    let report = sync::sync(&opts, None).await?;
-    match args.report {
-        ReportFormat::Text => print!("{}", report.to_text()),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
-    Ok(())
 }
 
 /// Worker count when none is given: the cores, at least two (one side waits on the other).
@@ -169,6 +134,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((value * factor as f64).round() as u64)
 }
 
+/// Parses durations such as `7d`, `12h`, `90s`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. 7d, 12h or 90s"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +152,15 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("ten MB").is_err());
         assert!(parse_size("10 parsecs").is_err());
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            parse_duration("7d"),
+            Ok(std::time::Duration::from_secs(7 * 86400))
+        );
+        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

@@ -1,0 +1,225 @@
+//! `wpstage up | down | refresh | reap`: the lifecycle on the chosen platform.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::transform_args::TransformArgs;
+use super::{ReportFormat, default_jobs, parse_duration};
+use crate::lifecycle::{self, LifecycleConfig, Outcome, ReapRequest, UpRequest};
+use crate::platform::local::LocalPlatform;
+use crate::postgres::DbUrl;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PlatformKind {
+    Railway,
+    Local,
+}
+
+/// Where environments live and how to reach production.
+#[derive(Debug, Args, Clone)]
+pub struct PlatformArgs {
+    /// `railway` (the product) or `local` (databases on a PostgreSQL server you own).
+    #[arg(long, value_enum, default_value = "railway")]
+    platform: PlatformKind,
+    /// Production database URL (local: required; railway: overrides the source environment's database).
+    #[arg(long, env = "WPSTAGE_SOURCE_URL", hide_env_values = true)]
+    source_database_url: Option<String>,
+    /// local: URL of any database on the staging server (environments become databases there).
+    #[arg(long, env = "WPSTAGE_LOCAL_SERVER_URL", hide_env_values = true)]
+    server: Option<String>,
+    /// local: preview URL template; {n} is the PR number, {name} the environment name.
+    #[arg(long, default_value = "https://pr-{n}.staging.example")]
+    url_template: String,
+    /// Environment names are PREFIX + PR number.
+    #[arg(long, default_value = "pr-")]
+    prefix: String,
+}
+
+/// Settings common to the lifecycle commands.
+#[derive(Debug, Args, Clone)]
+pub struct LifecycleArgs {
+    /// Production site URL (default: read from the source's `home` option).
+    #[arg(long)]
+    site_url: Option<String>,
+    /// Parallel COPY workers.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// pg_dump to use for the schema (default: the newest installed).
+    #[arg(long, env = "WPSTAGE_PG_DUMP")]
+    pg_dump: Option<PathBuf>,
+    /// Extra app variable NAME=VALUE for the PR environment (repeatable).
+    #[arg(long = "app-var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    app_vars: Vec<(String, String)>,
+    /// How long to wait for the app deployment.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    deploy_timeout: Duration,
+    /// Do not wait for the app deployment to finish.
+    #[arg(long)]
+    no_wait: bool,
+    /// Lifetime of an environment, shown in the outcome and used by `reap`.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    ttl: Duration,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    report: ReportFormat,
+    #[command(flatten)]
+    transform: TransformArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Pull request number.
+    #[arg(long)]
+    pr: u64,
+    /// The PR's head commit to deploy.
+    #[arg(long)]
+    sha: String,
+    /// The PR's head branch.
+    #[arg(long)]
+    branch: Option<String>,
+    /// Re-copy production data even if the environment already has data.
+    #[arg(long)]
+    refresh_data: bool,
+    /// Keep a newly created environment when a later step fails.
+    #[arg(long)]
+    keep_on_failure: bool,
+    #[command(flatten)]
+    platform: PlatformArgs,
+    #[command(flatten)]
+    lifecycle: LifecycleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PrArgs {
+    /// Pull request number.
+    #[arg(long)]
+    pr: u64,
+    #[command(flatten)]
+    platform: PlatformArgs,
+    #[command(flatten)]
+    lifecycle: LifecycleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReapArgs {
+    /// Environments older than this are deleted.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    max_age: Duration,
+    /// Open PR numbers (comma-separated); environments of other PRs are deleted.
+    #[arg(long, value_delimiter = ',')]
+    open_prs: Option<Vec<u64>>,
+    /// Really delete (default: only list what would be deleted).
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    platform: PlatformArgs,
+    #[command(flatten)]
+    lifecycle: LifecycleArgs,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("{k:?} is not a variable name (letters, digits, _)"));
+    }
+    Ok((k.to_owned(), v.to_owned()))
+}
+
+pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> LifecycleConfig {
+    LifecycleConfig {
+        prefix: platform.prefix.clone(),
+        site_url: args.site_url.clone(),
+        jobs: args.jobs.unwrap_or_else(default_jobs),
+        pg_dump: args.pg_dump.clone(),
+        transforms: args.transform.settings(),
+        app_vars: args.app_vars.iter().cloned().collect::<BTreeMap<_, _>>(),
+        wait_for_deploy: !args.no_wait,
+        deploy_timeout: args.deploy_timeout,
+        ttl: args.ttl,
+        ..LifecycleConfig::default()
+    }
+}
+
+fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
+    let server = args.server.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--platform local needs --server URL (or WPSTAGE_LOCAL_SERVER_URL): any database on the staging server")
+    })?;
+    let source = args.source_database_url.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--platform local needs --source-database-url (or WPSTAGE_SOURCE_URL): the production database")
+    })?;
+    Ok(LocalPlatform {
+        server: DbUrl::parse(server, "staging server")?,
+        source: DbUrl::parse(source, "source")?,
+        url_template: args.url_template.clone(),
+    })
+}
+
+/// Runs `op` on the chosen platform.
+macro_rules! on_platform {
+    ($args:expr, |$p:ident| $body:expr) => {
+        match $args.platform {
+            PlatformKind::Local => {
+                let $p = local_platform(&$args)?;
+                $body
+            }
+            PlatformKind::Railway => {
+                anyhow::bail!("the railway platform is not wired into the CLI yet")
+            }
+        }
+    };
+}
+
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let req = UpRequest {
+        pr: args.pr,
+        sha: args.sha.clone(),
+        branch: args.branch.clone(),
+        refresh_data: args.refresh_data,
+        keep_on_failure: args.keep_on_failure,
+    };
+    let outcome = on_platform!(args.platform, |p| lifecycle::up(&p, &cfg, &req).await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub async fn down(args: PrArgs) -> anyhow::Result<()> {
+    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let outcome = on_platform!(args.platform, |p| lifecycle::down(&p, &cfg, args.pr).await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub async fn refresh(args: PrArgs) -> anyhow::Result<()> {
+    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let outcome = on_platform!(args.platform, |p| lifecycle::refresh(&p, &cfg, args.pr)
+        .await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub async fn reap(args: ReapArgs) -> anyhow::Result<()> {
+    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let req = ReapRequest {
+        max_age: args.max_age,
+        open_prs: args.open_prs.clone(),
+        dry_run: !args.yes,
+    };
+    let outcome = on_platform!(args.platform, |p| lifecycle::reap(&p, &cfg, &req).await)?;
+    if !args.yes {
+        eprintln!(
+            "dry run: nothing was deleted; rerun with --yes to delete the environments listed"
+        );
+    }
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub fn print_outcome(outcome: &Outcome, format: ReportFormat) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(outcome)?),
+        ReportFormat::Text => print!("{}", crate::report::outcome_text(outcome)),
+    }
+    Ok(())
+}

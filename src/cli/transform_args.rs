@@ -1,0 +1,100 @@
+//! Flags that control the in-stream transforms, shared by `sync` and the lifecycle commands.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use secrecy::SecretString;
+
+use crate::lifecycle::TransformSettings;
+
+#[derive(Debug, Args, Clone)]
+pub struct TransformArgs {
+    /// Turn anonymization OFF: staging then holds real personal data. Must be explicit.
+    #[arg(long)]
+    no_anonymize: bool,
+    /// Secret key for deterministic pseudonyms (default: a random key per run).
+    #[arg(long, env = "WPSTAGE_ANONYMIZE_KEY", hide_env_values = true)]
+    anonymize_key: Option<String>,
+    /// YAML rules added to or overriding the built-in WordPress + WooCommerce rules.
+    #[arg(long = "rules", value_name = "FILE")]
+    rules_file: Option<PathBuf>,
+    /// Keep this account usable on staging (repeatable).
+    #[arg(long = "keep-user", value_name = "LOGIN")]
+    keep_users: Vec<String>,
+    /// Password every kept account gets on staging (stored in WordPress's hash format).
+    #[arg(long, env = "WPSTAGE_STAGING_PASSWORD", hide_env_values = true)]
+    staging_password: Option<String>,
+    /// Rewrite posts.guid too (default: GUIDs are identifiers and stay).
+    #[arg(long)]
+    rewrite_guid: bool,
+    /// Point /wp-content/uploads/ URLs at this base URL (CDN or bucket) instead of production.
+    #[arg(long)]
+    uploads_url: Option<String>,
+    /// Rewrite /wp-content/uploads/ URLs like any other URL (staging then needs the files).
+    #[arg(long, conflicts_with = "uploads_url")]
+    rewrite_uploads: bool,
+    /// Keep blog_public as in production (default: 0, so search engines stay out of staging).
+    #[arg(long)]
+    keep_blog_public: bool,
+    /// Fail when text columns no rule covers look like personal data.
+    #[arg(long)]
+    strict: bool,
+}
+
+impl TransformArgs {
+    pub fn settings(&self) -> TransformSettings {
+        let secret = |v: &Option<String>| {
+            v.as_ref()
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretString::from(s.clone()))
+        };
+        TransformSettings {
+            anonymize: !self.no_anonymize,
+            key: secret(&self.anonymize_key),
+            rules_file: self.rules_file.clone(),
+            keep_users: self.keep_users.clone(),
+            staging_password: secret(&self.staging_password),
+            rewrite_guid: self.rewrite_guid,
+            uploads_url: self.uploads_url.clone(),
+            rewrite_uploads: self.rewrite_uploads,
+            keep_blog_public: self.keep_blog_public,
+            strict: self.strict,
+        }
+    }
+}
+
+/// Parses `OLD=NEW` URL pairs of `--rewrite-url`.
+pub fn parse_rewrite(text: &str) -> Result<(String, String), String> {
+    let (from, to) = text.split_once('=').ok_or_else(|| {
+        format!(
+            "{text:?} is not OLD=NEW, e.g. https://www.client.example=https://pr-42.up.railway.app"
+        )
+    })?;
+    for url in [from, to] {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("{url:?} must be an absolute http(s) URL"));
+        }
+    }
+    Ok((
+        from.trim_end_matches('/').to_owned(),
+        to.trim_end_matches('/').to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrite_pairs_are_checked() {
+        assert_eq!(
+            parse_rewrite("https://www.a.example/=https://pr-1.b.example"),
+            Ok((
+                "https://www.a.example".to_owned(),
+                "https://pr-1.b.example".to_owned()
+            ))
+        );
+        assert!(parse_rewrite("www.a.example=https://b").is_err());
+        assert!(parse_rewrite("https://a.example").is_err());
+    }
+}

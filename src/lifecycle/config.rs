@@ -1,0 +1,87 @@
+//! Settings of the lifecycle, validated once by the adapter that builds them (CLI or Action).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// How production data is transformed on its way into staging.
+#[derive(Debug, Clone)]
+pub struct TransformSettings {
+    /// On by default; turning it off must be explicit and is reported loudly.
+    pub anonymize: bool,
+    /// HMAC key for pseudonyms; `None`: a random key per run (pseudonyms then differ per run).
+    pub key: Option<SecretString>,
+    pub rules_file: Option<PathBuf>,
+    pub keep_users: Vec<String>,
+    pub staging_password: Option<SecretString>,
+    pub rewrite_guid: bool,
+    /// Point `/wp-content/uploads/` URLs here instead of keeping the production host.
+    pub uploads_url: Option<String>,
+    /// Rewrite uploads URLs like any other URL.
+    pub rewrite_uploads: bool,
+    /// Keep `blog_public` as in production (default: 0, search engines kept out).
+    pub keep_blog_public: bool,
+    /// Fail when text columns no rule covers look like they hold personal data.
+    pub strict: bool,
+}
+
+impl Default for TransformSettings {
+    fn default() -> Self {
+        Self {
+            anonymize: true,
+            key: None,
+            rules_file: None,
+            keep_users: Vec::new(),
+            staging_password: None,
+            rewrite_guid: false,
+            uploads_url: None,
+            rewrite_uploads: false,
+            keep_blog_public: false,
+            strict: false,
+        }
+    }
+}
+
+/// Everything `up`, `down`, `refresh` and `reap` need besides the platform.
+#[derive(Debug, Clone)]
+pub struct LifecycleConfig {
+    /// Environment names are `<prefix><pr>`, e.g. `pr-42`.
+    pub prefix: String,
+    /// The production site URL; read from the source's `home` option when `None`.
+    pub site_url: Option<String>,
+    pub jobs: usize,
+    pub pg_dump: Option<PathBuf>,
+    pub progress_every: Duration,
+    pub transforms: TransformSettings,
+    /// Extra app variables set on every PR environment (besides WP_HOME / WP_SITEURL).
+    pub app_vars: BTreeMap<String, String>,
+    pub wait_for_deploy: bool,
+    pub deploy_timeout: Duration,
+    /// How long an environment lives before `reap` removes it.
+    pub ttl: Duration,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "pr-".to_owned(),
+            site_url: None,
+            jobs: crate::cli::default_jobs(),
+            pg_dump: None,
+            progress_every: Duration::from_secs(5),
+            transforms: TransformSettings::default(),
+            app_vars: BTreeMap::new(),
+            wait_for_deploy: true,
+            deploy_timeout: Duration::from_secs(600),
+            ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+impl LifecycleConfig {
+    pub fn environment_name(&self, pr: u64) -> String {
+        format!("{}{pr}", self.prefix)
+    }
+}

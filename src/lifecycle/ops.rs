@@ -1,0 +1,365 @@
+//! `up`, `down`, `refresh` and `reap`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::config::LifecycleConfig;
+use super::data;
+use super::outcome::{Operation, Outcome};
+use crate::platform::{EnvRef, Platform};
+use crate::sync::PhaseTime;
+
+/// `up`: what to bring up.
+#[derive(Debug, Clone)]
+pub struct UpRequest {
+    pub pr: u64,
+    /// The PR's head commit (never the merge commit).
+    pub sha: String,
+    pub branch: Option<String>,
+    /// Re-copy production even though the environment already has data.
+    pub refresh_data: bool,
+    /// Keep a freshly created environment when a later step fails (for debugging).
+    pub keep_on_failure: bool,
+}
+
+/// `reap`: what counts as stale.
+#[derive(Debug, Clone)]
+pub struct ReapRequest {
+    pub max_age: Duration,
+    /// PRs still open; an environment whose PR is not listed is stale. `None`: age only.
+    pub open_prs: Option<Vec<u64>>,
+    pub dry_run: bool,
+}
+
+/// A lifecycle operation that failed at `step`. `outcome` holds what was known by then.
+#[derive(Debug)]
+pub struct Failure {
+    pub step: String,
+    pub outcome: Box<Outcome>,
+    /// A fresh environment was created and deleted again.
+    pub rolled_back: bool,
+    pub cause: anyhow::Error,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match (self.outcome.created, self.rolled_back) {
+            (true, true) => "; the environment created by this run was deleted again",
+            (true, false) => "; the environment created by this run was kept (--keep-on-failure)",
+            (false, _) => "; the existing environment keeps its previous state",
+        };
+        write!(
+            f,
+            "{} failed at step `{}`{what}: {:#}",
+            self.outcome.operation.as_str(),
+            self.step,
+            self.cause
+        )
+    }
+}
+
+impl std::error::Error for Failure {}
+
+struct Steps {
+    start: Instant,
+    last: Instant,
+    phases: Vec<PhaseTime>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            start: now,
+            last: now,
+            phases: Vec::new(),
+        }
+    }
+    fn done(&mut self, phase: &str) {
+        let now = Instant::now();
+        self.phases.push(PhaseTime {
+            phase: phase.to_owned(),
+            seconds: (now - self.last).as_secs_f64(),
+        });
+        self.last = now;
+    }
+    fn finish(&self, outcome: &mut Outcome, platform: &impl Platform) {
+        outcome.phases = self.phases.clone();
+        outcome.duration_seconds = self.start.elapsed().as_secs_f64();
+        let api = platform.api_use();
+        outcome.api_calls = api.calls;
+        outcome.api_polls = api.polls;
+    }
+}
+
+fn expires(cfg: &LifecycleConfig) -> Option<String> {
+    SystemTime::now()
+        .checked_add(cfg.ttl)
+        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+}
+
+/// Brings the PR's environment up: creates it (or reuses it), copies production data into it on
+/// creation (or when asked), deploys the PR's head commit and returns where to find it.
+pub async fn up(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    req: &UpRequest,
+) -> anyhow::Result<Outcome> {
+    let name = cfg.environment_name(req.pr);
+    let mut outcome = Outcome::new(Operation::Up, platform.name(), &name);
+    outcome.pr = Some(req.pr);
+    let mut steps = Steps::new();
+    let existing = match platform.find_environment(&name).await {
+        Ok(e) => e,
+        Err(cause) => return Err(fail("find environment", outcome, false, cause)),
+    };
+    let env = match existing {
+        Some(env) => env,
+        None => match platform.create_environment(&name, req.pr).await {
+            Ok(env) => {
+                outcome.created = true;
+                env
+            }
+            Err(cause) => return Err(fail("create environment", outcome, false, cause)),
+        },
+    };
+    outcome.environment_id = Some(env.id.clone());
+    steps.done("environment");
+    match up_steps(platform, cfg, req, &env, &mut outcome, &mut steps).await {
+        Ok(()) => {
+            steps.finish(&mut outcome, platform);
+            outcome.expires_at = expires(cfg);
+            Ok(outcome)
+        }
+        Err((step, cause)) => {
+            steps.finish(&mut outcome, platform);
+            let mut rolled_back = false;
+            if outcome.created && !req.keep_on_failure {
+                match platform.delete_environment(&env).await {
+                    Ok(_) => rolled_back = true,
+                    Err(e) => outcome.warnings.push(format!(
+                        "the environment {name} created by this run could not be deleted ({e:#}); \
+                         run `wpstage down --pr {}` to remove it",
+                        req.pr
+                    )),
+                }
+            }
+            Err(fail(&step, outcome, rolled_back, cause))
+        }
+    }
+}
+
+async fn up_steps(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    req: &UpRequest,
+    env: &EnvRef,
+    outcome: &mut Outcome,
+    steps: &mut Steps,
+) -> Result<(), (String, anyhow::Error)> {
+    let at = |step: &str| {
+        let step = step.to_owned();
+        move |e: anyhow::Error| (step, e)
+    };
+    let preview = platform
+        .preview_url(env)
+        .await
+        .map_err(at("preview domain"))?;
+    outcome.preview_url = Some(preview.clone());
+    outcome.admin_url = Some(format!("{}/wp-admin/", preview.trim_end_matches('/')));
+    steps.done("domain");
+    let staging = platform
+        .staging_database(env)
+        .await
+        .map_err(at("staging database"))?;
+    steps.done("database");
+    let needs_data = req.refresh_data
+        || !data::has_data(&staging)
+            .await
+            .map_err(at("staging database"))?;
+    if needs_data {
+        let source = platform
+            .source_database()
+            .await
+            .map_err(at("source database"))?;
+        let site = data::production_site_url(cfg, &source)
+            .await
+            .map_err(at("site url"))?;
+        let (_, summary) = data::copy(cfg, &source, &staging, &site, &preview)
+            .await
+            .map_err(at("data copy"))?;
+        outcome.data = Some(summary);
+        steps.done("data copy");
+    }
+    let mut vars: BTreeMap<String, String> = cfg.app_vars.clone();
+    let base = preview.trim_end_matches('/').to_owned();
+    vars.insert("WP_HOME".to_owned(), base.clone());
+    vars.insert("WP_SITEURL".to_owned(), base);
+    platform
+        .configure_app(env, &vars)
+        .await
+        .map_err(at("app variables"))?;
+    steps.done("configure");
+    let timeout = if cfg.wait_for_deploy {
+        cfg.deploy_timeout
+    } else {
+        Duration::ZERO
+    };
+    let deployment = platform
+        .deploy_app(env, &req.sha, timeout)
+        .await
+        .map_err(at("deploy"))?;
+    outcome.deployment = Some(deployment);
+    steps.done("deploy");
+    let overrides: Vec<String> = vars.keys().cloned().collect();
+    match platform.fidelity(env, &overrides).await {
+        Ok(issues) => outcome.fidelity = issues,
+        Err(e) => outcome
+            .warnings
+            .push(format!("the fidelity check could not run: {e:#}")),
+    }
+    steps.done("fidelity");
+    Ok(())
+}
+
+fn fail(step: &str, outcome: Outcome, rolled_back: bool, cause: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        step: step.to_owned(),
+        outcome: Box::new(outcome),
+        rolled_back,
+        cause,
+    })
+}
+
+/// Deletes the PR's environment. An environment that is already gone is success.
+pub async fn down(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    pr: u64,
+) -> anyhow::Result<Outcome> {
+    let name = cfg.environment_name(pr);
+    let mut outcome = Outcome::new(Operation::Down, platform.name(), &name);
+    outcome.pr = Some(pr);
+    let mut steps = Steps::new();
+    let env = platform
+        .find_environment(&name)
+        .await
+        .map_err(|e| fail("find environment", outcome.clone(), false, e))?;
+    if let Some(env) = env {
+        outcome.environment_id = Some(env.id.clone());
+        outcome.deleted = platform
+            .delete_environment(&env)
+            .await
+            .map_err(|e| fail("delete environment", outcome.clone(), false, e))?;
+    }
+    steps.done("delete");
+    steps.finish(&mut outcome, platform);
+    Ok(outcome)
+}
+
+/// Re-copies production into the PR's environment; on failure staging keeps its old data.
+pub async fn refresh(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    pr: u64,
+) -> anyhow::Result<Outcome> {
+    let name = cfg.environment_name(pr);
+    let mut outcome = Outcome::new(Operation::Refresh, platform.name(), &name);
+    outcome.pr = Some(pr);
+    let mut steps = Steps::new();
+    let env = platform
+        .find_environment(&name)
+        .await
+        .map_err(|e| fail("find environment", outcome.clone(), false, e))?;
+    let Some(env) = env else {
+        let cause = anyhow::anyhow!(
+            "there is no staging environment {name} for PR #{pr}; bring it up first (`wpstage up \
+             --pr {pr} --sha …`, or push to the PR)"
+        );
+        return Err(fail("find environment", outcome, false, cause));
+    };
+    outcome.environment_id = Some(env.id.clone());
+    let result: Result<(), (String, anyhow::Error)> = async {
+        let at = |step: &'static str| move |e: anyhow::Error| (step.to_owned(), e);
+        let preview = platform
+            .preview_url(&env)
+            .await
+            .map_err(at("preview domain"))?;
+        outcome.preview_url = Some(preview.clone());
+        outcome.admin_url = Some(format!("{}/wp-admin/", preview.trim_end_matches('/')));
+        let staging = platform
+            .staging_database(&env)
+            .await
+            .map_err(at("staging database"))?;
+        let source = platform
+            .source_database()
+            .await
+            .map_err(at("source database"))?;
+        let site = data::production_site_url(cfg, &source)
+            .await
+            .map_err(at("site url"))?;
+        steps.done("prepare");
+        let (_, summary) = data::copy(cfg, &source, &staging, &site, &preview)
+            .await
+            .map_err(at("data copy"))?;
+        outcome.data = Some(summary);
+        steps.done("data copy");
+        Ok(())
+    }
+    .await;
+    steps.finish(&mut outcome, platform);
+    match result {
+        Ok(()) => {
+            outcome.expires_at = expires(cfg);
+            Ok(outcome)
+        }
+        Err((step, cause)) => Err(fail(&step, outcome, false, cause)),
+    }
+}
+
+/// Deletes wpstage's environments that are older than `max_age` or whose PR is closed.
+pub async fn reap(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    req: &ReapRequest,
+) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::new(Operation::Reap, platform.name(), "");
+    outcome.dry_run = req.dry_run;
+    let mut steps = Steps::new();
+    let envs = platform
+        .list_environments()
+        .await
+        .map_err(|e| fail("list environments", outcome.clone(), false, e))?;
+    let now = SystemTime::now();
+    for info in envs {
+        if !info.env.name.starts_with(&cfg.prefix) {
+            continue;
+        }
+        let too_old = info
+            .created_at
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > req.max_age);
+        let closed = match (&req.open_prs, info.pr) {
+            (Some(open), Some(pr)) => !open.contains(&pr),
+            _ => false,
+        };
+        if !(too_old || closed) {
+            continue;
+        }
+        if !req.dry_run {
+            platform.delete_environment(&info.env).await.map_err(|e| {
+                fail(
+                    &format!("delete {}", info.env.name),
+                    outcome.clone(),
+                    false,
+                    e,
+                )
+            })?;
+        }
+        outcome.reaped.push(info.env.name.clone());
+    }
+    steps.done("reap");
+    steps.finish(&mut outcome, platform);
+    Ok(outcome)
+}

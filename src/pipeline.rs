@@ -1,0 +1,466 @@
+//! Wires the pure transform layer into the sync stream: builds the [`TransformSet`] from the
+//! user's settings, looks at the snapshot before the copy (table prefix, kept users, columns no
+//! rule covers), runs a transformer per table, and checks the copy for leaks before it is kept.
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context as _;
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt as _, StreamExt as _, pin_mut};
+use rand::RngExt as _;
+use secrecy::{ExposeSecret as _, SecretSlice};
+use tokio_postgres::Client;
+
+use crate::lifecycle::TransformSettings;
+use crate::postgres::quote_ident;
+use crate::sync::catalog::Table;
+use crate::sync::{RowOutcome, RowTransform, Transforms};
+use crate::transform::{
+    self, ColumnInfo, RulesFile, TableInfo, TableTransformer, TransformConfig, TransformSet,
+    UploadsMode, UrlRewrite,
+};
+
+/// Rows sampled per table to find personal data in columns no rule covers.
+const SAMPLE_ROWS: i64 = 500;
+
+/// The transforms of one run, shared by every COPY worker.
+pub struct StreamTransforms {
+    set: RwLock<TransformSet>,
+    keep_users: Vec<String>,
+    strict: bool,
+    anonymize: bool,
+    random_key: bool,
+    rewrites: Vec<(String, String)>,
+    uncovered: RwLock<Vec<String>>,
+}
+
+/// Builds the transforms for a copy that rewrites each `(from, to)` URL pair.
+pub fn build(
+    settings: &TransformSettings,
+    rewrites: &[(String, String)],
+) -> anyhow::Result<Arc<StreamTransforms>> {
+    let (key, random_key) = match &settings.key {
+        Some(k) if !k.expose_secret().is_empty() => (k.expose_secret().as_bytes().to_vec(), false),
+        _ => {
+            let bytes: [u8; 32] = rand::rng().random();
+            (bytes.to_vec(), true)
+        }
+    };
+    let mut cfg = TransformConfig::new(SecretSlice::from(key));
+    cfg.url_rewrites = rewrites
+        .iter()
+        .map(|(from, to)| UrlRewrite {
+            from: from.clone(),
+            to: to.clone(),
+        })
+        .collect();
+    cfg.rewrite_guid = settings.rewrite_guid;
+    cfg.uploads = match (&settings.uploads_url, settings.rewrite_uploads) {
+        (Some(url), _) => UploadsMode::To(url.clone()),
+        (None, true) => UploadsMode::Rewrite,
+        (None, false) => UploadsMode::KeepProduction,
+    };
+    cfg.anonymize = settings.anonymize;
+    if let Some(path) = &settings.rules_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the rules file {}", path.display()))?;
+        cfg.user_rules = Some(
+            RulesFile::from_yaml(&text)
+                .with_context(|| format!("in the rules file {}", path.display()))?,
+        );
+    }
+    cfg.keep_users = settings.keep_users.clone();
+    cfg.staging_password = settings.staging_password.clone();
+    cfg.blog_public_off = !settings.keep_blog_public;
+    cfg.strict = settings.strict;
+    let set = TransformSet::new(cfg).context("the transform settings are invalid")?;
+    Ok(Arc::new(StreamTransforms {
+        set: RwLock::new(set),
+        keep_users: settings
+            .keep_users
+            .iter()
+            .map(|u| u.trim().to_lowercase())
+            .collect(),
+        strict: settings.strict,
+        anonymize: settings.anonymize,
+        random_key,
+        rewrites: rewrites.to_vec(),
+        uncovered: RwLock::new(Vec::new()),
+    }))
+}
+
+impl StreamTransforms {
+    pub fn random_key(&self) -> bool {
+        self.random_key
+    }
+
+    /// The per table/column report as a text table (like `wp search-replace --dry-run`).
+    pub fn text_report(&self) -> String {
+        let mut text = match self.set() {
+            Ok(set) => set.report().to_text_table(),
+            Err(e) => format!("(no transform report: {e})\n"),
+        };
+        if !self.anonymize {
+            text.push_str("\nWARNING: anonymization was OFF — staging holds real personal data.\n");
+        } else if self.random_key {
+            text.push_str("\nanonymization key: random for this run (pseudonyms differ between runs; pass --anonymize-key to keep them stable)\n");
+        }
+        text
+    }
+
+    fn set(&self) -> anyhow::Result<std::sync::RwLockReadGuard<'_, TransformSet>> {
+        self.set
+            .read()
+            .map_err(|_| anyhow::anyhow!("transform state poisoned"))
+    }
+
+    async fn prepare_inner(
+        &self,
+        tables: &[Table],
+        snapshot: &Client,
+    ) -> anyhow::Result<Vec<String>> {
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        let prefix = TransformSet::detect_prefix(&names);
+        let mut warnings = Vec::new();
+        if !self.anonymize {
+            warnings.push(
+                "ANONYMIZATION IS OFF (--no-anonymize): staging holds real personal data from production"
+                    .to_owned(),
+            );
+        }
+        let prefix = match prefix {
+            Some(p) => p,
+            None => {
+                warnings.push("no WordPress tables were found (no *options + *posts pair); only generic rules apply".to_owned());
+                String::new()
+            }
+        };
+        let kept_ids = self.kept_user_ids(tables, &prefix, snapshot).await?;
+        {
+            let mut set = self
+                .set
+                .write()
+                .map_err(|_| anyhow::anyhow!("transform state poisoned"))?;
+            set.set_table_prefix(&prefix);
+            set.set_kept_user_ids(kept_ids);
+        }
+        let uncovered = self.scan_uncovered(tables, snapshot).await?;
+        if !uncovered.is_empty() {
+            let list = uncovered.join(", ");
+            if self.strict && self.anonymize {
+                anyhow::bail!(
+                    "--strict: these columns look like they hold personal data but no anonymization \
+                     rule covers them: {list}. Add rules for them (--rules FILE) or drop --strict."
+                );
+            }
+            warnings.push(format!(
+                "columns that look like personal data but no rule covers (add rules with --rules): {list}"
+            ));
+        }
+        if let Ok(mut u) = self.uncovered.write() {
+            *u = uncovered;
+        }
+        Ok(warnings)
+    }
+
+    async fn kept_user_ids(
+        &self,
+        tables: &[Table],
+        prefix: &str,
+        snapshot: &Client,
+    ) -> anyhow::Result<Vec<i64>> {
+        if self.keep_users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = format!("{prefix}users");
+        let Some(table) = tables.iter().find(|t| t.name.eq_ignore_ascii_case(&users)) else {
+            anyhow::bail!("--keep-user was given but the source has no {users} table");
+        };
+        let col = |name: &str| {
+            table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .map(|c| quote_ident(&c.name))
+        };
+        let (Some(id), Some(login)) = (col("id"), col("user_login")) else {
+            anyhow::bail!("the {users} table has no ID/user_login columns");
+        };
+        let sql = format!(
+            "SELECT {id}::int8 FROM {} WHERE lower({login}) = ANY($1)",
+            table.qualified()
+        );
+        let rows = snapshot
+            .query(&sql, &[&self.keep_users])
+            .await
+            .context("looking up the kept users")?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        if ids.len() < self.keep_users.len() {
+            anyhow::bail!(
+                "--keep-user names a login the source does not have ({} of {} found); check the spelling",
+                ids.len(),
+                self.keep_users.len()
+            );
+        }
+        Ok(ids)
+    }
+
+    /// Samples text columns that no anonymization rule covers and lists those holding
+    /// email-, phone- or IP-like values.
+    async fn scan_uncovered(
+        &self,
+        tables: &[Table],
+        snapshot: &Client,
+    ) -> anyhow::Result<Vec<String>> {
+        let covered: Vec<(String, String)> = {
+            let set = self.set()?;
+            for t in tables {
+                // Registers the table's PII columns with the set; the transformer itself is not used.
+                drop(set.for_table(&table_info(t))?);
+            }
+            set.leak_detector().pii_columns()
+        };
+        let mut found = Vec::new();
+        for t in tables {
+            let text_cols: Vec<&str> = t
+                .columns
+                .iter()
+                .filter(|c| is_text(&c.type_name))
+                .filter(|c| {
+                    !covered.iter().any(|(tb, col)| {
+                        tb.eq_ignore_ascii_case(&t.name) && col.eq_ignore_ascii_case(&c.name)
+                    })
+                })
+                .map(|c| c.name.as_str())
+                .collect();
+            if text_cols.is_empty() {
+                continue;
+            }
+            let select: Vec<String> = text_cols
+                .iter()
+                .map(|c| format!("{}::text", quote_ident(c)))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {} LIMIT {SAMPLE_ROWS}",
+                select.join(", "),
+                t.qualified()
+            );
+            let rows = snapshot
+                .query(&sql, &[])
+                .await
+                .with_context(|| format!("sampling {}", t.display_name()))?;
+            for (i, col) in text_cols.iter().enumerate() {
+                let hit = rows.iter().any(|r| {
+                    r.get::<_, Option<String>>(i).is_some_and(|v| {
+                        v.len() < 200 && transform::looks_like_pii(v.trim()).is_some()
+                    })
+                });
+                if hit {
+                    found.push(format!("{}.{col}", t.name));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Scans the copy's PII columns for any original value seen in the source.
+    async fn verify_inner(&self, target: &Client) -> anyhow::Result<Vec<String>> {
+        if !self.anonymize {
+            return Ok(Vec::new());
+        }
+        let detector = self.set()?.leak_detector();
+        if detector.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut scanned = 0u64;
+        for (table, column) in detector.pii_columns() {
+            let (qualified, keys) = key_columns(target, &table).await?;
+            let key_select: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}::text", quote_ident(k)))
+                .collect();
+            let sql = format!(
+                "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL) TO STDOUT",
+                c = quote_ident(&column),
+                sep = if keys.is_empty() { "" } else { ", " },
+                keys = key_select.join(", "),
+            );
+            let stream = target
+                .copy_out(sql.as_str())
+                .await
+                .with_context(|| format!("scanning {table}.{column}"))?;
+            pin_mut!(stream);
+            while let Some(row) = stream.next().await {
+                let row = row.with_context(|| format!("scanning {table}.{column}"))?;
+                scanned += 1;
+                let fields = transform::copy_codec::decode_row(&row).unwrap_or_default();
+                let Some(Some(value)) = fields.first() else {
+                    continue;
+                };
+                if leaks(&detector, &String::from_utf8_lossy(value)) {
+                    let key: Vec<String> = keys
+                        .iter()
+                        .zip(fields.iter().skip(1))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k}={}",
+                                v.as_deref()
+                                    .map(String::from_utf8_lossy)
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    anyhow::bail!(
+                        "leak check failed: an original email, IP or phone number from production is \
+                         still in {table}.{column} (row {}) after anonymization. Nothing was kept. \
+                         Add a rule for it (--rules) and rerun; please report it if the table is a \
+                         WordPress or WooCommerce one.",
+                        key.join(", ")
+                    );
+                }
+            }
+        }
+        tracing::info!(values = scanned, "leak check passed");
+        Ok(Vec::new())
+    }
+}
+
+/// A value leaks if it, or any email/IP/phone-looking token inside it, is an original.
+fn leaks(detector: &transform::LeakDetector, text: &str) -> bool {
+    if detector.leaks(text.trim()) {
+        return true;
+    }
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')')
+    })
+    .filter(|t| !t.is_empty() && transform::looks_like_pii(t).is_some())
+    .any(|t| detector.leaks(t))
+}
+
+/// The table's qualified name and the columns that identify a row in a message: the primary
+/// key, plus `option_name` / `meta_key` where they exist (they say more than an id).
+async fn key_columns(target: &Client, table: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let row = target
+        .query_opt(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.oid::int8 FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind = 'r' \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') LIMIT 1",
+            &[&table],
+        )
+        .await
+        .context("finding a table for the leak check")?
+        .with_context(|| format!("table {table} is missing from the copy"))?;
+    let (qualified, oid): (String, i64) = (row.get(0), row.get(1));
+    let keys = target
+        .query(
+            "SELECT a.attname::text FROM pg_attribute a \
+             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey) \
+             WHERE a.attrelid = $1::int8::oid AND a.attnum > 0 AND NOT a.attisdropped \
+               AND (i.indrelid IS NOT NULL OR lower(a.attname) IN ('option_name', 'meta_key')) \
+             ORDER BY a.attnum",
+            &[&oid],
+        )
+        .await
+        .context("reading the key columns for the leak check")?;
+    Ok((qualified, keys.iter().map(|r| r.get(0)).collect()))
+}
+
+fn is_text(type_name: &str) -> bool {
+    let t = type_name.to_ascii_lowercase();
+    t.starts_with("text")
+        || t.starts_with("character")
+        || t.starts_with("varchar")
+        || t == "json"
+        || t == "jsonb"
+}
+
+fn table_info(t: &Table) -> TableInfo {
+    TableInfo {
+        schema: t.schema.clone(),
+        name: t.name.clone(),
+        columns: t
+            .columns
+            .iter()
+            .map(|c| ColumnInfo {
+                name: c.name.clone(),
+                // format_type says "character varying(100)"; the limit travels in max_chars.
+                type_name: c
+                    .type_name
+                    .split('(')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                max_chars: c.max_chars,
+            })
+            .collect(),
+        primary_key: t.primary_key.clone(),
+    }
+}
+
+struct Row(TableTransformer);
+
+impl RowTransform for Row {
+    fn transform_row(&mut self, row: &[u8], out: &mut Vec<u8>) -> anyhow::Result<RowOutcome> {
+        Ok(match self.0.transform_row(row, out)? {
+            transform::RowOutcome::Unchanged => RowOutcome::Unchanged,
+            transform::RowOutcome::Changed => RowOutcome::Changed,
+            transform::RowOutcome::Dropped => RowOutcome::Dropped,
+        })
+    }
+
+    fn finish(self: Box<Self>) {
+        self.0.finish();
+    }
+}
+
+impl Transforms for StreamTransforms {
+    fn prepare<'a>(
+        &'a self,
+        tables: &'a [Table],
+        snapshot: &'a Client,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<String>>> {
+        self.prepare_inner(tables, snapshot).boxed()
+    }
+
+    fn for_table(&self, table: &Table) -> anyhow::Result<Option<Box<dyn RowTransform>>> {
+        let t = self.set()?.for_table(&table_info(table))?;
+        Ok(t.map(|t| Box::new(Row(t)) as Box<dyn RowTransform>))
+    }
+
+    fn verify<'a>(&'a self, target: &'a Client) -> BoxFuture<'a, anyhow::Result<Vec<String>>> {
+        self.verify_inner(target).boxed()
+    }
+
+    fn report(&self) -> Option<serde_json::Value> {
+        let report = self.set().ok()?.report();
+        let totals = report.totals();
+        let anonymized_columns = report
+            .tables
+            .iter()
+            .flat_map(|t| t.columns.iter())
+            .filter(|c| c.anonymized > 0)
+            .count() as u64;
+        let sum =
+            |f: fn(&transform::ColumnReport) -> u64| totals.columns.iter().map(f).sum::<u64>();
+        let uncovered = self.uncovered.read().map(|u| u.clone()).unwrap_or_default();
+        Some(serde_json::json!({
+            "anonymize": self.anonymize,
+            "random_key": self.random_key,
+            "url_rewrites": self.rewrites.iter().map(|(f, t)| serde_json::json!({"from": f, "to": t})).collect::<Vec<_>>(),
+            "totals": {
+                "rows_seen": totals.rows_seen,
+                "rows_changed": totals.rows_changed,
+                "rows_dropped": totals.rows_dropped,
+                "values_changed": sum(|c| c.values_changed),
+                "url_replacements": sum(|c| c.url_replacements),
+                "uploads_kept": sum(|c| c.uploads_kept),
+                "uploads_redirected": sum(|c| c.uploads_redirected),
+                "anonymized_values": sum(|c| c.anonymized),
+                "anonymized_columns": anonymized_columns,
+            },
+            "uncovered_pii_columns": uncovered,
+            "tables": report.tables,
+        }))
+    }
+}

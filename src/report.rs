@@ -1,0 +1,132 @@
+//! Plain-text rendering of an [`Outcome`] for terminals and CI logs.
+
+use crate::lifecycle::{Operation, Outcome};
+use crate::sync::progress::mb;
+
+fn push(s: &mut String, line: impl AsRef<str>) {
+    s.push_str(line.as_ref());
+    s.push('\n');
+}
+
+/// A human-readable summary of what a lifecycle operation did.
+pub fn outcome_text(o: &Outcome) -> String {
+    let mut s = String::new();
+    match o.operation {
+        Operation::Up | Operation::Refresh => {
+            let verb = match (o.operation, o.created) {
+                (Operation::Refresh, _) => "refreshed",
+                (_, true) => "created",
+                (_, false) => "updated",
+            };
+            push(
+                &mut s,
+                format!(
+                    "{} environment {} on {}",
+                    verb, o.environment_name, o.platform
+                ),
+            );
+            if let Some(url) = &o.preview_url {
+                push(&mut s, format!("preview:  {url}"));
+            }
+            if let Some(url) = &o.admin_url {
+                push(&mut s, format!("wp-admin: {url}"));
+            }
+            match &o.data {
+                Some(d) => {
+                    push(
+                        &mut s,
+                        format!(
+                            "data:     production snapshot {} — {} tables, {} rows, {:.1} MB",
+                            d.snapshot_time,
+                            d.tables,
+                            d.rows,
+                            mb(d.bytes)
+                        ),
+                    );
+                    if d.anonymized {
+                        push(
+                            &mut s,
+                            format!(
+                                "privacy:  {} values anonymized in {} columns, {} rows dropped{}",
+                                d.anonymized_values,
+                                d.anonymized_columns,
+                                d.rows_dropped,
+                                if d.random_key {
+                                    " (random key: pseudonyms differ per run)"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        );
+                    } else {
+                        push(
+                            &mut s,
+                            "privacy:  ANONYMIZATION WAS OFF — staging holds real personal data",
+                        );
+                    }
+                    push(
+                        &mut s,
+                        format!("urls:     {} replacements", d.url_replacements),
+                    );
+                }
+                None => push(
+                    &mut s,
+                    "data:     kept (no re-copy; use `refresh` or --refresh-data)",
+                ),
+            }
+            if let Some(dep) = &o.deployment {
+                push(
+                    &mut s,
+                    format!("deploy:   {} {} ({})", dep.sha, dep.status, dep.id),
+                );
+            }
+            if let Some(exp) = &o.expires_at {
+                push(&mut s, format!("expires:  {exp}"));
+            }
+        }
+        Operation::Down => {
+            let what = if o.deleted {
+                "deleted"
+            } else {
+                "was already gone"
+            };
+            push(&mut s, format!("environment {} {what}", o.environment_name));
+        }
+        Operation::Reap => {
+            let verb = if o.dry_run { "would delete" } else { "deleted" };
+            if o.reaped.is_empty() {
+                push(&mut s, "no stale environments");
+            }
+            for name in &o.reaped {
+                push(&mut s, format!("{verb} {name}"));
+            }
+        }
+    }
+    for f in &o.fidelity {
+        push(&mut s, format!("fidelity: {} {}", f.kind, f.detail));
+    }
+    for w in &o.warnings {
+        push(&mut s, format!("warning:  {w}"));
+    }
+    if !o.phases.is_empty() {
+        push(&mut s, "");
+        push(&mut s, format!("{:<20} {:>8}", "phase", "s"));
+        for p in &o.phases {
+            push(&mut s, format!("{:<20} {:>8.2}", p.phase, p.seconds));
+        }
+        push(
+            &mut s,
+            format!("{:<20} {:>8.2}", "total", o.duration_seconds),
+        );
+    }
+    if o.api_calls > 0 {
+        push(
+            &mut s,
+            format!(
+                "{} API requests (+{} status polls)",
+                o.api_calls, o.api_polls
+            ),
+        );
+    }
+    s
+}

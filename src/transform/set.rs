@@ -1,0 +1,263 @@
+//! `TransformSet` (shared by all COPY workers) and `TableTransformer` (one
+//! per COPY stream).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+
+use secrecy::ExposeSecret;
+
+use super::anonymize::pseudonym::Pseudonymizer;
+use super::anonymize::{UniqueRegistry, kinds::Kind};
+use super::error::TransformError;
+use super::leak::LeakDetector;
+use super::password::wordpress_hash;
+use super::plan::{self, PlanInputs, TablePlan};
+use super::rules::RulesFile;
+use super::stats::{ColumnReport, TableReport, TransformReport};
+use super::url::UrlRewriter;
+use super::{TableInfo, TransformConfig};
+
+/// Immutable run context shared by the transformers.
+#[derive(Debug, Clone)]
+pub(crate) struct RunCtx {
+    pub urls: UrlRewriter,
+    pub pseudo: Pseudonymizer,
+    pub keep_logins: HashSet<String>,
+    pub kept_ids: HashSet<i64>,
+    pub staging_hash: Option<String>,
+    pub strict: bool,
+}
+
+/// State merged from every transformer.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub report: Mutex<BTreeMap<String, TableReport>>,
+    pub leaks: Mutex<HashSet<u64>>,
+    pub pii_columns: Mutex<BTreeSet<(String, String)>>,
+    pub unique: UniqueRegistry,
+}
+
+/// All transforms of one run. `Send + Sync`; share it with `Arc`.
+#[derive(Debug)]
+pub struct TransformSet {
+    ctx: Arc<RunCtx>,
+    shared: Arc<Shared>,
+    prefix: String,
+    rewrite_guid: bool,
+    anonymize: bool,
+    blog_public_off: bool,
+    user_rules: Option<RulesFile>,
+}
+
+impl TransformSet {
+    /// Validates the configuration and prepares the run.
+    pub fn new(cfg: TransformConfig) -> Result<Self, TransformError> {
+        let urls = UrlRewriter::new(&cfg.url_rewrites, &cfg.uploads)?;
+        let pseudo = Pseudonymizer::new(cfg.key.expose_secret())?;
+        let staging_hash = cfg.staging_password.as_ref().map(|pw| {
+            let mac = pseudo.mac("phpass-salt", pw.expose_secret());
+            let mut salt = [0u8; 6];
+            salt.copy_from_slice(&mac[..6]);
+            wordpress_hash(pw, salt)
+        });
+        let ctx = RunCtx {
+            urls,
+            pseudo,
+            keep_logins: cfg
+                .keep_users
+                .iter()
+                .map(|u| u.trim().to_lowercase())
+                .collect(),
+            kept_ids: HashSet::new(),
+            staging_hash,
+            strict: cfg.strict,
+        };
+        Ok(TransformSet {
+            ctx: Arc::new(ctx),
+            shared: Arc::new(Shared::default()),
+            prefix: "wp_".into(),
+            rewrite_guid: cfg.rewrite_guid,
+            anonymize: cfg.anonymize,
+            blog_public_off: cfg.blog_public_off,
+            user_rules: cfg.user_rules,
+        })
+    }
+
+    /// The WordPress table prefix: the prefix of a table ending in `options`
+    /// that has a sibling `…posts` (shortest wins, so `wp_` beats `wp_2_`).
+    pub fn detect_prefix(table_names: &[&str]) -> Option<String> {
+        let lower: HashSet<String> = table_names.iter().map(|t| t.to_ascii_lowercase()).collect();
+        table_names
+            .iter()
+            .filter_map(|t| {
+                let l = t.to_ascii_lowercase();
+                let p = l.strip_suffix("options")?;
+                lower
+                    .contains(&format!("{p}posts"))
+                    .then(|| t[..p.len()].to_string())
+            })
+            .min_by_key(String::len)
+    }
+
+    pub fn set_table_prefix(&mut self, prefix: &str) {
+        self.prefix = prefix.to_string();
+    }
+
+    /// IDs of the kept users (their users row and usermeta stay as they are).
+    pub fn set_kept_user_ids(&mut self, ids: Vec<i64>) {
+        Arc::make_mut(&mut self.ctx).kept_ids = ids.into_iter().collect();
+    }
+
+    /// The transformer of one COPY stream, or `None` for pass-through.
+    pub fn for_table(&self, table: &TableInfo) -> Result<Option<TableTransformer>, TransformError> {
+        let inputs = PlanInputs {
+            prefix: &self.prefix,
+            urls_active: !self.ctx.urls.is_empty(),
+            site_url: self.ctx.urls.primary_target(),
+            rewrite_guid: self.rewrite_guid,
+            anonymize: self.anonymize,
+            blog_public_off: self.blog_public_off,
+            user_rules: self.user_rules.as_ref(),
+        };
+        let plan = plan::build(table, &inputs);
+        if !plan.is_active() {
+            return Ok(None);
+        }
+        let pii: Vec<(String, String)> = plan
+            .columns
+            .iter()
+            .filter(|c| {
+                c.rule
+                    .as_ref()
+                    .is_some_and(|r| r.kind.pii().is_some() || r.kind == Kind::PiiKeys)
+            })
+            .map(|c| (plan.table.clone(), c.name.clone()))
+            .chain(
+                plan.eav
+                    .iter()
+                    .filter(|e| e.rules.is_some())
+                    .map(|e| (plan.table.clone(), plan.columns[e.value_idx].name.clone())),
+            )
+            .chain(plan.cond.iter().flat_map(|c| {
+                c.columns
+                    .iter()
+                    .map(|(i, _)| (plan.table.clone(), plan.columns[*i].name.clone()))
+            }))
+            .collect();
+        if !pii.is_empty() {
+            let mut cols = self.shared.pii_columns.lock().map_err(|_| poisoned())?;
+            cols.extend(pii);
+        }
+        Ok(Some(TableTransformer::new(
+            plan,
+            Arc::clone(&self.ctx),
+            Arc::clone(&self.shared),
+        )))
+    }
+
+    /// Merged counters of every transformer that has finished or been dropped.
+    pub fn report(&self) -> TransformReport {
+        match self.shared.report.lock() {
+            Ok(map) => TransformReport::from_map(&map),
+            Err(_) => TransformReport::default(),
+        }
+    }
+
+    /// Snapshot of the originals seen so far (hashes) and the PII columns.
+    pub fn leak_detector(&self) -> LeakDetector {
+        LeakDetector {
+            seen: self
+                .shared
+                .leaks
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default(),
+            columns: self
+                .shared
+                .pii_columns
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `$P$` hash kept users get (for the engine's own checks/logs).
+    pub fn staging_password_hash(&self) -> Option<&str> {
+        self.ctx.staging_hash.as_deref()
+    }
+}
+
+pub(crate) fn poisoned() -> TransformError {
+    TransformError::InvalidConfig("a transform worker panicked while holding shared state".into())
+}
+
+/// Outcome of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Written byte-exact.
+    Unchanged,
+    Changed,
+    /// Not written.
+    Dropped,
+}
+
+/// Transforms the rows of one COPY stream. Counters merge into the set when
+/// it is finished or dropped.
+#[derive(Debug)]
+pub struct TableTransformer {
+    pub(crate) plan: TablePlan,
+    pub(crate) ctx: Arc<RunCtx>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) stats: TableReport,
+    pub(crate) seen: Vec<(super::anonymize::kinds::PiiKind, u64)>,
+    pub(crate) spans: Vec<std::ops::Range<usize>>,
+}
+
+impl TableTransformer {
+    fn new(plan: TablePlan, ctx: Arc<RunCtx>, shared: Arc<Shared>) -> Self {
+        let stats = TableReport {
+            table: plan.table.clone(),
+            columns: plan
+                .columns
+                .iter()
+                .map(|c| ColumnReport {
+                    column: c.name.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        TableTransformer {
+            plan,
+            ctx,
+            shared,
+            stats,
+            seen: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Merges the counters into the set (also done on drop).
+    pub fn finish(self) {}
+
+    fn merge(&mut self) {
+        if let Ok(mut map) = self.shared.report.lock() {
+            map.entry(self.plan.table.clone())
+                .or_insert_with(|| TableReport {
+                    table: self.plan.table.clone(),
+                    ..Default::default()
+                })
+                .merge(&self.stats);
+        }
+        if let Ok(mut leaks) = self.shared.leaks.lock() {
+            leaks.extend(self.seen.drain(..).map(|(_, h)| h));
+        }
+        self.stats = TableReport::default();
+    }
+}
+
+impl Drop for TableTransformer {
+    fn drop(&mut self) {
+        self.merge();
+    }
+}

@@ -1,0 +1,762 @@
+//! End-to-end tests through `TransformSet` / `TableTransformer`.
+
+use secrecy::{SecretSlice, SecretString};
+
+use crate::transform::anonymize::pseudonym::Pseudonymizer;
+use crate::transform::copy_codec::{decode_row, encode_row};
+use crate::transform::password::check_wordpress_hash;
+use crate::transform::{
+    ColumnInfo, Kind, RowOutcome, RulesFile, TableInfo, TableTransformer, TransformConfig,
+    TransformError, TransformSet, UploadsMode, UrlRewrite,
+};
+
+const KEY: &[u8] = b"unit-test-key";
+
+fn config() -> TransformConfig {
+    let mut c = TransformConfig::new(SecretSlice::from(KEY.to_vec()));
+    c.url_rewrites = vec![UrlRewrite {
+        from: "https://www.client.example".into(),
+        to: "https://pr-42.up.railway.app".into(),
+    }];
+    c
+}
+
+fn set(c: TransformConfig) -> TransformSet {
+    TransformSet::new(c).expect("valid config")
+}
+
+/// Columns as `name:type` or `name:varchar(n)`; the first column is the PK.
+fn table(name: &str, cols: &[&str]) -> TableInfo {
+    let columns = cols
+        .iter()
+        .map(|c| {
+            let (n, t) = c.split_once(':').unwrap_or((c, "text"));
+            let max = t
+                .strip_prefix("varchar(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.parse().ok());
+            let type_name = if max.is_some() {
+                "character varying".to_string()
+            } else {
+                t.to_string()
+            };
+            ColumnInfo {
+                name: n.to_string(),
+                type_name,
+                max_chars: max,
+            }
+        })
+        .collect();
+    TableInfo {
+        schema: "public".into(),
+        name: name.into(),
+        columns,
+        primary_key: vec![0],
+    }
+}
+
+fn row(fields: &[Option<&str>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_row(fields, &mut out);
+    out
+}
+
+fn go(
+    t: &mut TableTransformer,
+    fields: &[Option<&str>],
+) -> Result<(RowOutcome, Vec<Option<String>>), TransformError> {
+    let input = row(fields);
+    let mut out = Vec::new();
+    let outcome = t.transform_row(&input, &mut out)?;
+    if outcome == RowOutcome::Unchanged {
+        assert_eq!(out, input, "unchanged rows are byte-exact");
+    }
+    let decoded = if out.is_empty() {
+        Vec::new()
+    } else {
+        decode_row(&out).expect("valid output")
+    };
+    let strings = decoded
+        .into_iter()
+        .map(|f| f.map(|b| String::from_utf8(b).expect("utf8")))
+        .collect();
+    Ok((outcome, strings))
+}
+
+fn ok(t: &mut TableTransformer, fields: &[Option<&str>]) -> (RowOutcome, Vec<Option<String>>) {
+    go(t, fields).expect("row transforms")
+}
+
+fn users_table() -> TableInfo {
+    table(
+        "wp_users",
+        &[
+            "ID:bigint",
+            "user_login:varchar(60)",
+            "user_pass:varchar(255)",
+            "user_nicename:varchar(50)",
+            "user_email:varchar(100)",
+            "user_url:varchar(100)",
+            "user_activation_key:varchar(255)",
+            "display_name:varchar(250)",
+        ],
+    )
+}
+
+#[test]
+fn pass_through_tables_get_none() {
+    let s = set(config());
+    let rel = table(
+        "wp_term_relationships",
+        &[
+            "object_id:bigint",
+            "term_taxonomy_id:bigint",
+            "term_order:integer",
+        ],
+    );
+    assert!(s.for_table(&rel).expect("ok").is_none());
+    let mut no_urls = config();
+    no_urls.url_rewrites.clear();
+    let s = set(no_urls);
+    assert!(
+        s.for_table(&table("wp_terms", &["term_id:bigint", "name:varchar(200)"]))
+            .expect("ok")
+            .is_none()
+    );
+}
+
+#[test]
+fn posts_urls_guid_and_user_requests() {
+    let s = set(config());
+    let posts = table(
+        "wp_posts",
+        &[
+            "ID:bigint",
+            "post_content",
+            "post_title",
+            "guid:varchar(255)",
+            "post_type:varchar(20)",
+        ],
+    );
+    let mut t = s.for_table(&posts).expect("ok").expect("active");
+    let (o, f) = ok(
+        &mut t,
+        &[
+            Some("1"),
+            Some("Hi\tthere https://www.client.example/a\\b"),
+            Some("T"),
+            Some("https://www.client.example/?p=1"),
+            Some("post"),
+        ],
+    );
+    assert_eq!(o, RowOutcome::Changed);
+    assert_eq!(
+        f[1].as_deref(),
+        Some("Hi\tthere https://pr-42.up.railway.app/a\\b")
+    );
+    assert_eq!(f[3].as_deref(), Some("https://www.client.example/?p=1"));
+    let (o, _) = ok(
+        &mut t,
+        &[
+            Some("2"),
+            Some("plain \\ text\nline"),
+            None,
+            Some("x"),
+            Some("post"),
+        ],
+    );
+    assert_eq!(o, RowOutcome::Unchanged);
+    let (_, f) = ok(
+        &mut t,
+        &[
+            Some("3"),
+            Some("{\"x\":1}"),
+            Some("jane@client.example"),
+            Some(""),
+            Some("user_request"),
+        ],
+    );
+    assert!(f[2].as_deref().is_some_and(|v| v.ends_with("@example.com")));
+    assert_eq!(f[1].as_deref(), Some(""));
+    t.finish();
+
+    let mut c = config();
+    c.rewrite_guid = true;
+    let mut t = set(c).for_table(&posts).expect("ok").expect("active");
+    let (_, f) = ok(
+        &mut t,
+        &[
+            Some("1"),
+            Some(""),
+            Some(""),
+            Some("https://www.client.example/?p=1"),
+            Some("post"),
+        ],
+    );
+    assert_eq!(f[3].as_deref(), Some("https://pr-42.up.railway.app/?p=1"));
+}
+
+#[test]
+fn options_staging_safety_and_settings() {
+    let mut c = config();
+    c.user_rules = Some(
+        RulesFile::from_yaml(
+            "options:\n  set:\n    \"woocommerce_stripe_settings.testmode\": \"yes\"\n    \"smtp_plugin.enabled\": false\n",
+        )
+        .expect("rules"),
+    );
+    let s = set(c);
+    let opts = table(
+        "wp_options",
+        &[
+            "option_id:bigint",
+            "option_name:varchar(191)",
+            "option_value",
+            "autoload:varchar(20)",
+        ],
+    );
+    let mut t = s.for_table(&opts).expect("ok").expect("active");
+    let mut o = |name: &str, value: &str| {
+        ok(&mut t, &[Some("1"), Some(name), Some(value), Some("yes")]).1[2]
+            .clone()
+            .expect("not null")
+    };
+    assert_eq!(
+        o("home", "http://client.example/"),
+        "https://pr-42.up.railway.app/"
+    );
+    assert_eq!(
+        o("siteurl", "https://www.client.example"),
+        "https://pr-42.up.railway.app"
+    );
+    assert_eq!(
+        o("siteurl", "https://old-domain.example"),
+        "https://pr-42.up.railway.app"
+    );
+    assert_eq!(o("blog_public", "1"), "0");
+    assert!(o("admin_email", "owner@client.example").ends_with("@example.com"));
+    assert_eq!(o("stripe_api_secret", "sk_live_abc"), "");
+    assert_eq!(o("blogname", "My token shop"), "My token shop");
+    assert_eq!(
+        o(
+            "woocommerce_stripe_settings",
+            "a:2:{s:7:\"enabled\";s:3:\"yes\";s:8:\"testmode\";s:2:\"no\";}"
+        ),
+        "a:2:{s:7:\"enabled\";s:3:\"yes\";s:8:\"testmode\";s:3:\"yes\";}"
+    );
+    assert_eq!(
+        o("smtp_plugin", "a:1:{s:7:\"enabled\";b:1;}"),
+        "a:1:{s:7:\"enabled\";b:0;}"
+    );
+    let err = go(
+        &mut t,
+        &[
+            Some("1"),
+            Some("smtp_plugin"),
+            Some("not serialized"),
+            Some("yes"),
+        ],
+    )
+    .expect_err("fails");
+    assert!(matches!(err, TransformError::InvalidOptionSet { .. }));
+}
+
+#[test]
+fn users_anonymized_and_kept_users() {
+    let mut c = config();
+    c.keep_users = vec!["Admin".into()];
+    c.staging_password = Some(SecretString::from("letmein"));
+    let mut s = set(c);
+    s.set_kept_user_ids(vec![7]);
+    let mut t = s.for_table(&users_table()).expect("ok").expect("active");
+    let (_, f) = ok(
+        &mut t,
+        &[
+            Some("2"),
+            Some("jane"),
+            Some("$P$Bxxxx"),
+            Some("jane"),
+            Some("Jane@Client.Example"),
+            Some("https://jane.example"),
+            Some("k3y"),
+            Some("Jane Doe"),
+        ],
+    );
+    let login = f[1].clone().expect("login");
+    assert!(login.len() <= 60 && login != "jane");
+    assert_eq!(f[3].as_deref(), Some(login.replace('_', "-").as_str()));
+    assert!(f[4].as_deref().is_some_and(|e| e.ends_with("@example.com")));
+    assert_eq!(f[2].as_deref(), Some("*wpstage-locked*"));
+    assert_eq!((f[5].as_deref(), f[6].as_deref()), (Some(""), Some("")));
+    assert_ne!(f[7].as_deref(), Some("Jane Doe"));
+
+    for id_login in [("1", "admin"), ("7", "someone")] {
+        let (_, f) = ok(
+            &mut t,
+            &[
+                Some(id_login.0),
+                Some(id_login.1),
+                Some("$P$Bprod"),
+                Some("admin"),
+                Some("boss@client.example"),
+                Some(""),
+                Some(""),
+                Some("Boss"),
+            ],
+        );
+        assert_eq!(f[1].as_deref(), Some(id_login.1));
+        assert_eq!(f[4].as_deref(), Some("boss@client.example"));
+        assert!(check_wordpress_hash(
+            "letmein",
+            f[2].as_deref().expect("hash")
+        ));
+    }
+
+    let meta = table(
+        "wp_usermeta",
+        &[
+            "umeta_id:bigint",
+            "user_id:bigint",
+            "meta_key:varchar(255)",
+            "meta_value",
+        ],
+    );
+    let mut m = s.for_table(&meta).expect("ok").expect("active");
+    assert_eq!(
+        ok(
+            &mut m,
+            &[Some("1"), Some("7"), Some("first_name"), Some("Boss")]
+        )
+        .0,
+        RowOutcome::Unchanged
+    );
+    assert_ne!(
+        ok(
+            &mut m,
+            &[Some("2"), Some("2"), Some("first_name"), Some("Jane")]
+        )
+        .1[3]
+            .as_deref(),
+        Some("Jane")
+    );
+    assert_eq!(
+        ok(
+            &mut m,
+            &[Some("3"), Some("7"), Some("session_tokens"), Some("a:0:{}")]
+        )
+        .0,
+        RowOutcome::Dropped
+    );
+    assert_eq!(
+        ok(
+            &mut m,
+            &[
+                Some("4"),
+                Some("2"),
+                Some("wp_capabilities"),
+                Some("a:1:{s:13:\"administrator\";b:1;}")
+            ]
+        )
+        .0,
+        RowOutcome::Unchanged
+    );
+    m.finish();
+    t.finish();
+    let report = s.report();
+    let users = report
+        .tables
+        .iter()
+        .find(|t| t.table == "wp_users")
+        .expect("users report");
+    assert_eq!(users.rows_seen, 3);
+    let meta_r = report
+        .tables
+        .iter()
+        .find(|t| t.table == "wp_usermeta")
+        .expect("meta report");
+    assert_eq!(meta_r.rows_dropped, 1);
+}
+
+#[test]
+fn same_email_same_fake_across_tables() {
+    let s = set(config());
+    let email = "Customer@Shop.Example";
+    let mut u = s.for_table(&users_table()).expect("ok").expect("active");
+    let fu = ok(
+        &mut u,
+        &[
+            Some("5"),
+            Some("cust"),
+            Some("x"),
+            Some("cust"),
+            Some(email),
+            Some(""),
+            Some(""),
+            Some("C"),
+        ],
+    )
+    .1[4]
+        .clone();
+    let comments = table(
+        "wp_comments",
+        &[
+            "comment_ID:bigint",
+            "comment_author_email:varchar(100)",
+            "comment_author_IP:varchar(100)",
+        ],
+    );
+    let mut c = s.for_table(&comments).expect("ok").expect("active");
+    let fc = ok(
+        &mut c,
+        &[
+            Some("1"),
+            Some(" customer@shop.example"),
+            Some("203.0.113.9"),
+        ],
+    )
+    .1;
+    let orders = table(
+        "wp_wc_orders",
+        &[
+            "id:bigint",
+            "billing_email:varchar(320)",
+            "ip_address:varchar(100)",
+        ],
+    );
+    let mut o = s.for_table(&orders).expect("ok").expect("active");
+    let fo = ok(&mut o, &[Some("9"), Some(email), Some("10.0.0.1")]).1;
+    let lookup = table(
+        "wp_wc_customer_lookup",
+        &[
+            "customer_id:bigint",
+            "email:varchar(100)",
+            "username:varchar(60)",
+        ],
+    );
+    let mut l = s.for_table(&lookup).expect("ok").expect("active");
+    let fl = ok(&mut l, &[Some("1"), Some(email), Some("cust")]).1;
+    assert_eq!(fu, fc[1]);
+    assert_eq!(fu, fo[1]);
+    assert_eq!(fu, fl[1]);
+    assert!(fc[2].as_deref().is_some_and(|ip| ip != "203.0.113.9"));
+    drop((u, c, o, l));
+    let leaks = s.leak_detector();
+    assert!(leaks.leaks("customer@shop.example"));
+    assert!(leaks.leaks("10.0.0.1"));
+    assert!(!leaks.leaks(fu.as_deref().expect("fake")));
+    assert!(
+        leaks
+            .pii_columns()
+            .contains(&("wp_comments".to_string(), "comment_author_IP".to_string()))
+    );
+}
+
+#[test]
+fn pseudonym_collision_with_kept_user_fails() {
+    let fake_of_bob = Pseudonymizer::new(KEY)
+        .expect("key")
+        .fake(&Kind::Username, "bob");
+    let mut c = config();
+    c.keep_users = vec![fake_of_bob.clone()];
+    let s = set(c);
+    let mut t = s.for_table(&users_table()).expect("ok").expect("active");
+    ok(
+        &mut t,
+        &[
+            Some("1"),
+            Some(&fake_of_bob),
+            Some("x"),
+            Some("k"),
+            Some("k@x.example"),
+            None,
+            None,
+            None,
+        ],
+    );
+    let err = go(
+        &mut t,
+        &[
+            Some("2"),
+            Some("bob"),
+            Some("x"),
+            Some("bob"),
+            Some("bob@x.example"),
+            None,
+            None,
+            None,
+        ],
+    )
+    .expect_err("collision");
+    assert!(
+        matches!(err, TransformError::PseudonymCollision { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn value_too_long_names_table_column_and_key() {
+    let mut c = config();
+    c.url_rewrites[0].to =
+        "https://a-very-long-preview-host-name-for-pr-12345.up.railway.app".into();
+    let s = set(c);
+    let links = table("wp_links", &["link_id:bigint", "link_url:varchar(60)"]);
+    let mut t = s.for_table(&links).expect("ok").expect("active");
+    let err = go(
+        &mut t,
+        &[Some("42"), Some("https://www.client.example/blog/")],
+    )
+    .expect_err("too long");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("wp_links.link_url")
+            && msg.contains("link_id=42")
+            && msg.contains("allows 60"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn strict_mode_and_skip_counts() {
+    let meta = table(
+        "wp_postmeta",
+        &[
+            "meta_id:bigint",
+            "post_id:bigint",
+            "meta_key:varchar(255)",
+            "meta_value",
+        ],
+    );
+    let corrupt = "a:1:{s:3:\"url\";s:99:\"https://www.client.example\";}";
+    let s = set(config());
+    let mut t = s.for_table(&meta).expect("ok").expect("active");
+    assert_eq!(
+        ok(&mut t, &[Some("1"), Some("1"), Some("_x"), Some(corrupt)]).0,
+        RowOutcome::Unchanged
+    );
+    t.finish();
+    let r = s.report();
+    assert_eq!(
+        r.tables[0].columns[0]
+            .skipped
+            .get("corrupt serialized value"),
+        Some(&1)
+    );
+    assert!(r.to_text_table().contains("1 corrupt serialized value"));
+
+    let mut c = config();
+    c.strict = true;
+    let mut t = set(c).for_table(&meta).expect("ok").expect("active");
+    assert!(matches!(
+        go(&mut t, &[Some("1"), Some("1"), Some("_x"), Some(corrupt)]),
+        Err(TransformError::StrictSkip { .. })
+    ));
+}
+
+#[test]
+fn pii_meta_fails_closed_and_woo_tables() {
+    let s = set(config());
+    let meta = table(
+        "wp_postmeta",
+        &[
+            "meta_id:bigint",
+            "post_id:bigint",
+            "meta_key:varchar(255)",
+            "meta_value",
+        ],
+    );
+    let mut t = s.for_table(&meta).expect("ok").expect("active");
+    let err = go(
+        &mut t,
+        &[
+            Some("1"),
+            Some("1"),
+            Some("_billing_email"),
+            Some("a:1:{i:0;s:9:\"x\";}"),
+        ],
+    )
+    .expect_err("fails closed");
+    assert!(
+        matches!(err, TransformError::CannotAnonymize { .. }),
+        "{err}"
+    );
+    let (_, f) = ok(
+        &mut t,
+        &[
+            Some("2"),
+            Some("1"),
+            Some("_billing_phone"),
+            Some("+44 20 7946 0000"),
+        ],
+    );
+    assert!(f[3].as_deref().is_some_and(|p| p.starts_with("+1-555-01")));
+    let sessions = table(
+        "wp_woocommerce_sessions",
+        &["session_id:bigint", "session_value"],
+    );
+    let mut w = s.for_table(&sessions).expect("ok").expect("active");
+    assert_eq!(
+        ok(&mut w, &[Some("1"), Some("a:0:{}")]).0,
+        RowOutcome::Dropped
+    );
+}
+
+#[test]
+fn user_rules_multisite_and_prefix() {
+    assert_eq!(
+        TransformSet::detect_prefix(&[
+            "wp_2_options",
+            "wp_2_posts",
+            "wp_options",
+            "wp_posts",
+            "wp_users"
+        ])
+        .as_deref(),
+        Some("wp_")
+    );
+    assert_eq!(
+        TransformSet::detect_prefix(&["shop_options", "shop_posts"]).as_deref(),
+        Some("shop_")
+    );
+    assert_eq!(TransformSet::detect_prefix(&["wp_options"]), None);
+    let mut c = config();
+    c.user_rules = Some(
+        RulesFile::from_yaml("tables:\n  my_leads:\n    columns: { EMAIL: email, notes: free_text }\n  postmeta:\n    meta_keys: { \"_lead_*\": delete_row }\n")
+            .expect("rules"),
+    );
+    let mut s = set(c);
+    s.set_table_prefix("shop_");
+    let leads = table(
+        "shop_my_leads",
+        &["id:bigint", "Email:varchar(100)", "notes"],
+    );
+    let mut t = s.for_table(&leads).expect("ok").expect("active");
+    let (_, f) = ok(
+        &mut t,
+        &[Some("1"), Some("lead@x.example"), Some("called twice")],
+    );
+    assert!(f[1].as_deref().is_some_and(|e| e.ends_with("@example.com")));
+    assert_ne!(f[2].as_deref(), Some("called twice"));
+    let meta = table(
+        "shop_3_postmeta",
+        &[
+            "meta_id:bigint",
+            "post_id:bigint",
+            "meta_key:varchar(255)",
+            "meta_value",
+        ],
+    );
+    let mut m = s.for_table(&meta).expect("ok").expect("active");
+    assert_eq!(
+        ok(
+            &mut m,
+            &[Some("1"), Some("1"), Some("_lead_source"), Some("x")]
+        )
+        .0,
+        RowOutcome::Dropped
+    );
+    let blogs = table(
+        "shop_blogs",
+        &["blog_id:bigint", "domain:varchar(200)", "path:varchar(100)"],
+    );
+    let mut b = s.for_table(&blogs).expect("ok").expect("active");
+    assert_eq!(
+        ok(&mut b, &[Some("1"), Some("www.client.example"), Some("/")]).1[1].as_deref(),
+        Some("pr-42.up.railway.app")
+    );
+}
+
+#[test]
+fn malformed_rows_are_errors() {
+    let s = set(config());
+    let mut t = s
+        .for_table(&table(
+            "wp_links",
+            &["link_id:bigint", "link_url:varchar(255)"],
+        ))
+        .expect("ok")
+        .expect("active");
+    let mut out = Vec::new();
+    assert!(matches!(
+        t.transform_row(b"1\tx\ty\n", &mut out),
+        Err(TransformError::ColumnCount { .. })
+    ));
+    assert!(matches!(
+        t.transform_row(b"1\tx", &mut out),
+        Err(TransformError::MalformedRow { .. })
+    ));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn anonymize_off_keeps_pii_but_still_rewrites() {
+    let mut c = config();
+    c.anonymize = false;
+    c.uploads = UploadsMode::Rewrite;
+    let s = set(c);
+    let mut t = s.for_table(&users_table()).expect("ok").expect("active");
+    let (_, f) = ok(
+        &mut t,
+        &[
+            Some("1"),
+            Some("jane"),
+            Some("x"),
+            Some("jane"),
+            Some("j@x.example"),
+            Some("https://www.client.example/wp-content/uploads/a.png"),
+            None,
+            None,
+        ],
+    );
+    assert_eq!(f[1].as_deref(), Some("jane"));
+    assert_eq!(
+        f[5].as_deref(),
+        Some("https://pr-42.up.railway.app/wp-content/uploads/a.png")
+    );
+}
+
+/// `cargo test --release -- --ignored row_throughput --nocapture`
+#[test]
+#[ignore]
+fn row_throughput() {
+    let s = set(config());
+    let meta = table(
+        "wp_postmeta",
+        &[
+            "meta_id:bigint",
+            "post_id:bigint",
+            "meta_key:varchar(255)",
+            "meta_value",
+        ],
+    );
+    let values = [
+        ("_wp_attached_file", "2024/01/photo.jpg".to_string()),
+        ("_edit_lock", "1700000000:1".into()),
+        ("_wp_attachment_metadata", "a:4:{s:5:\"width\";i:1200;s:6:\"height\";i:800;s:4:\"file\";s:17:\"2024/01/photo.jpg\";s:5:\"sizes\";a:0:{}}".into()),
+        ("_elementor_data", format!("[{{\"id\":\"1\",\"settings\":{{\"url\":\"https:\\/\\/www.client.example\\/a\"}}}}{}]", ",{\"id\":\"2\",\"settings\":{\"text\":\"Lorem ipsum dolor sit amet\"}}".repeat(8))),
+        ("_menu_item_url", "https://www.client.example/contact/".into()),
+        ("_thumbnail_id", "123".into()),
+        ("_billing_email", "someone@customer.example".into()),
+    ];
+    let rows: Vec<Vec<u8>> = values
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| row(&[Some(&i.to_string()), Some("7"), Some(k), Some(v)]))
+        .collect();
+    let bytes: usize = rows.iter().map(Vec::len).sum();
+    let rounds = 100_000_000 / bytes;
+    let mut t = s.for_table(&meta).expect("ok").expect("active");
+    let mut out = Vec::with_capacity(1 << 20);
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for r in &rows {
+            out.clear();
+            t.transform_row(r, &mut out).expect("row");
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "postmeta rows: {:.0} MB/s, {:.0} rows/s",
+        (rounds * bytes) as f64 / secs / 1e6,
+        (rounds * rows.len()) as f64 / secs
+    );
+}
