@@ -1,7 +1,9 @@
 //! Integration tests against real PostgreSQL clusters started by the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod lifecycle_local;
 mod support;
 mod sync_errors;
 mod sync_fidelity;
 mod sync_safety;
+mod wordpress;

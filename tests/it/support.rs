@@ -137,3 +137,31 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A generated WordPress production database (10 MB, seed 7), made once per test process.
+/// Tests only read it.
+pub async fn wordpress_source() -> DbUrl {
+    static SOURCE: tokio::sync::OnceCell<DbUrl> = tokio::sync::OnceCell::const_new();
+    SOURCE
+        .get_or_init(|| async {
+            let url = fresh_db(&clusters().prod, "wp_source").await;
+            let spec = wpstage::generate::GenerateSpec {
+                target_bytes: 10 << 20,
+                site_url: SITE_URL.to_owned(),
+                seed: 7,
+                table_prefix: "wp_".to_owned(),
+            };
+            wpstage::generate_db::generate(&url, &spec, 2).await.unwrap();
+            url
+        })
+        .await
+        .clone()
+}
+
+/// The production site URL of [`wordpress_source`].
+pub const SITE_URL: &str = "https://www.client-site.example";
+
+/// Every distinct value of `sql`'s first column.
+pub async fn strings(url: &DbUrl, sql: &str) -> Vec<String> {
+    client(url).await.query(sql, &[]).await.unwrap().iter().filter_map(|r| r.get::<_, Option<String>>(0)).collect()
+}
