@@ -9,4 +9,5 @@ pub mod lifecycle;
 pub mod logging;
 pub mod platform;
 pub mod postgres;
+pub mod railway;
 pub mod sync;
