@@ -1,6 +1,9 @@
 //! Integration tests against real PostgreSQL clusters started by the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod railway_client;
+mod railway_platform;
+mod railway_sim;
 mod support;
 mod sync_errors;
 mod sync_fidelity;
