@@ -180,6 +180,23 @@ impl RailwayPlatform {
             .cloned()
     }
 
+    /// Caches the source environment from a listing made anyway.
+    fn remember_source(&self, envs: &[crate::railway::Environment]) {
+        let wanted = &self.config.source_environment;
+        if self.source.initialized() {
+            return;
+        }
+        if let Some(e) = envs.iter().find(|e| &e.name == wanted || &e.id == wanted) {
+            let env = EnvRef {
+                id: e.id.clone(),
+                name: e.name.clone(),
+            };
+            if self.source.set(env).is_err() {
+                tracing::debug!("source environment was resolved concurrently");
+            }
+        }
+    }
+
     /// The app and database services (detected once, in the source environment: duplicated
     /// environments keep the same service ids).
     pub async fn roles(&self) -> Result<Roles, RailwayPlatformError> {

@@ -7,6 +7,7 @@
 mod api;
 mod documents;
 mod error;
+mod redact;
 mod transport;
 mod types;
 mod variables;

@@ -15,6 +15,7 @@ use tracing::{debug, warn};
 
 use super::documents::{Op, PROJECT_TOKEN};
 use super::error::{ErrorClass, RailwayError, classify_message};
+use super::redact::{redact, strip_quoted};
 
 /// Railway's public GraphQL endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://backboard.railway.com/graphql/v2";
@@ -440,60 +441,9 @@ fn decode<T: DeserializeOwned>(op: Op, data: Value) -> Result<T, RailwayError> {
     })
 }
 
-/// Replaces every string value sent in `variables` (they may hold passwords) that an error
-/// message echoes back.
-fn redact(message: &str, variables: &Value) -> String {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) if s.len() >= 6 => out.push(s.clone()),
-            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
-            Value::Object(map) => map.values().for_each(|i| walk(i, out)),
-            _ => {}
-        }
-    }
-    let mut secrets = Vec::new();
-    walk(variables, &mut secrets);
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.iter().fold(message.to_owned(), |m, s| {
-        m.replace(s.as_str(), "<redacted>")
-    })
-}
-
-/// serde messages quote the offending value; keep the shape, drop the value.
-fn strip_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn echoed_variable_values_are_redacted() {
-        let vars = serde_json::json!({"input": {"variables": {"PGPASSWORD": "s3cr3t-password"}}});
-        let m = redact("Invalid value s3cr3t-password for variables", &vars);
-        assert_eq!(m, "Invalid value <redacted> for variables");
-    }
-
-    #[test]
-    fn quoted_values_are_stripped_from_decode_errors() {
-        assert_eq!(
-            strip_quoted("invalid type: string \"topsecret\", expected u16"),
-            "invalid type: string \"…\", expected u16"
-        );
-    }
 
     #[test]
     fn backoff_grows_and_stays_capped() {

@@ -25,6 +25,7 @@ impl Platform for RailwayPlatform {
     #[instrument(skip(self))]
     async fn find_environment(&self, name: &str) -> anyhow::Result<Option<EnvRef>> {
         let envs = self.client.environments(self.project()).await?;
+        self.remember_source(&envs);
         let Some(env) = envs.into_iter().find(|e| e.name == name) else {
             return Ok(None);
         };

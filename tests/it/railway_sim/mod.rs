@@ -11,25 +11,22 @@
 //! assert_eq!(sim.count("Project"), 2);
 //! ```
 
+mod duplicate;
 pub mod exec;
 pub mod schema;
+mod server;
 pub mod state;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use apollo_compiler::executable::Selection;
-use axum::body::Body;
-use axum::extract::State as AxState;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use serde_json::Value;
+
 use secrecy::SecretString;
-use serde_json::{Value, json};
 use wpstage::postgres::DbUrl;
 use wpstage::railway::{RailwayClient, RetryPolicy, Url};
 
-use crate::support::{clusters, fresh_db};
 pub use state::{Backing, Caller, SimEnv, SimInstance, SimProxy, State};
 
 /// The account token the simulator accepts.
@@ -87,10 +84,10 @@ pub struct Seed {
     pub db_service_id: String,
 }
 
-struct Inner {
-    state: Mutex<State>,
-    faults: Mutex<Vec<(Option<String>, Fault)>>,
-    requests: Mutex<Vec<Recorded>>,
+pub(crate) struct Inner {
+    pub(crate) state: Mutex<State>,
+    pub(crate) faults: Mutex<Vec<(Option<String>, Fault)>>,
+    pub(crate) requests: Mutex<Vec<Recorded>>,
 }
 
 /// A running simulated Railway; stops when dropped.
@@ -106,7 +103,7 @@ impl Drop for Sim {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -136,7 +133,7 @@ impl Sim {
             requests: Mutex::default(),
         });
         let app = axum::Router::new()
-            .route("/graphql/v2", axum::routing::post(handle))
+            .route("/graphql/v2", axum::routing::post(server::handle))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -345,6 +342,11 @@ impl Sim {
             .count()
     }
 
+    /// A deployment as the simulator holds it (status, commit).
+    pub fn deployment(&self, id: &str) -> state::SimDeployment {
+        self.state().deployments.get(id).cloned().unwrap()
+    }
+
     pub fn env_id(&self, name: &str) -> Option<String> {
         self.state()
             .envs
@@ -354,7 +356,7 @@ impl Sim {
     }
 }
 
-fn backing_of(url: &DbUrl) -> Backing {
+pub(crate) fn backing_of(url: &DbUrl) -> Backing {
     let hp = url.host_port();
     let (host, port) = hp.rsplit_once(':').unwrap();
     Backing {
@@ -363,161 +365,5 @@ fn backing_of(url: &DbUrl) -> Backing {
         user: url.user().to_owned(),
         password: url.password().unwrap_or_default(),
         database: url.dbname().to_owned(),
-    }
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-async fn handle(AxState(inner): AxState<Arc<Inner>>, headers: HeaderMap, body: String) -> Response {
-    let Ok(request) = serde_json::from_str::<Value>(&body) else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"errors": [{"message": "body is not JSON"}]}),
-        );
-    };
-    let operation = request["operationName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let query = request["query"].as_str().unwrap_or_default().to_owned();
-    let variables = request.get("variables").cloned().unwrap_or(Value::Null);
-    let authorization = header_str(&headers, "authorization");
-    let project_access_token = header_str(&headers, "project-access-token");
-    lock(&inner.requests).push(Recorded {
-        operation: operation.clone(),
-        variables: variables.clone(),
-        authorization: authorization.clone(),
-        project_access_token: project_access_token.clone(),
-    });
-
-    let fault = {
-        let mut faults = lock(&inner.faults);
-        let pos = faults
-            .iter()
-            .position(|(op, _)| op.as_deref().is_none_or(|o| o == operation));
-        pos.map(|p| faults.remove(p).1)
-    };
-    let mut extra_error = None;
-    match fault {
-        Some(Fault::TooManyRequests { retry_after_secs }) => {
-            return Response::builder()
-                .status(StatusCode::TOO_MANY_REQUESTS)
-                .header(header::RETRY_AFTER, retry_after_secs.to_string())
-                .body(Body::from("rate limited"))
-                .unwrap();
-        }
-        Some(Fault::ServerError) => {
-            return Response::builder()
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .body(Body::from("upstream error"))
-                .unwrap();
-        }
-        Some(Fault::Html) => {
-            return Response::builder()
-                .status(StatusCode::FORBIDDEN)
-                .header(header::CONTENT_TYPE, "text/html")
-                .body(Body::from(
-                    "<!DOCTYPE html><html><title>Access denied | Cloudflare</title></html>",
-                ))
-                .unwrap();
-        }
-        Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
-        Some(Fault::GraphqlError(m)) => {
-            return json_response(
-                StatusCode::OK,
-                &json!({"data": null, "errors": [{"message": m}]}),
-            );
-        }
-        Some(Fault::DataNull) => return json_response(StatusCode::OK, &json!({"data": null})),
-        Some(Fault::ErrorsWithData(m)) => extra_error = Some(m),
-        None => {}
-    }
-
-    let doc = match schema::validate(&query) {
-        Ok(doc) => doc,
-        Err(e) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({"errors": [{"message": format!("GraphQL validation failed: {e}")}]}),
-            );
-        }
-    };
-    let Ok(op) = doc
-        .operations
-        .get(Some(operation.as_str()).filter(|o| !o.is_empty()))
-    else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"errors": [{"message": "unknown operationName"}]}),
-        );
-    };
-    let caller = {
-        let st = lock(&inner.state);
-        let bearer = authorization
-            .as_deref()
-            .and_then(|a| a.strip_prefix("Bearer "));
-        match (bearer, project_access_token.as_deref()) {
-            (Some(ACCOUNT_TOKEN), _) => Caller::Account,
-            (None, Some(t)) => {
-                st.project_tokens
-                    .get(t)
-                    .map_or(Caller::Nobody, |(p, e)| Caller::ProjectToken {
-                        project: p.clone(),
-                        environment: e.clone(),
-                    })
-            }
-            _ => Caller::Nobody,
-        }
-    };
-    let fields: Vec<_> = op
-        .selection_set
-        .selections
-        .iter()
-        .filter_map(|s| match s {
-            Selection::Field(f) => Some(f.clone()),
-            _ => None,
-        })
-        .collect();
-    let new_db =
-        if fields.iter().any(|f| f.name == "environmentCreate") && caller == Caller::Account {
-            Some(backing_of(&fresh_db(&clusters().staging, "sim_env").await))
-        } else {
-            None
-        };
-    let mut data = serde_json::Map::new();
-    let mut errors = Vec::new();
-    {
-        let mut st = lock(&inner.state);
-        for f in &fields {
-            let key = f.response_key().to_string();
-            match st.resolve(f, &variables, &caller, new_db.clone()) {
-                Ok(v) => {
-                    data.insert(key, exec::project(&v, &f.selection_set));
-                }
-                Err(message) => errors.push(json!({"message": message, "path": [key]})),
-            }
-        }
-    }
-    if let Some(m) = extra_error {
-        errors.push(json!({"message": m}));
-        return json_response(StatusCode::OK, &json!({"data": data, "errors": errors}));
-    }
-    if errors.is_empty() {
-        json_response(StatusCode::OK, &json!({"data": data}))
-    } else {
-        json_response(StatusCode::OK, &json!({"data": null, "errors": errors}))
     }
 }

@@ -70,6 +70,8 @@ pub struct SimInstance {
 #[derive(Debug, Clone)]
 pub struct SimDeployment {
     pub id: String,
+    /// The service instance deployed (kept for debugging a failing test).
+    #[allow(dead_code)]
     pub instance_id: String,
     pub step: usize,
     pub outcome: String,
@@ -112,7 +114,7 @@ impl State {
         format!("{prefix}-{}", self.next)
     }
 
-    fn env(&self, id: &str) -> Result<&SimEnv, String> {
+    pub(super) fn env(&self, id: &str) -> Result<&SimEnv, String> {
         self.envs
             .iter()
             .find(|e| e.id == id)
@@ -202,7 +204,7 @@ impl State {
         })
     }
 
-    fn env_json(&self, e: &SimEnv) -> Value {
+    pub(super) fn env_json(&self, e: &SimEnv) -> Value {
         let source = e
             .source
             .as_ref()
@@ -470,69 +472,6 @@ impl State {
             }
             other => Err(format!("the simulated Railway does not implement {other}")),
         }
-    }
-
-    fn create_env(&mut self, input: &Value, new_db: Option<Backing>) -> Result<Value, String> {
-        let project = input["projectId"].as_str().unwrap_or_default().to_owned();
-        let name = input["name"].as_str().unwrap_or_default().to_owned();
-        if !self.projects.contains_key(&project) {
-            return Err("Project not found".to_owned());
-        }
-        if self
-            .envs
-            .iter()
-            .any(|e| e.project_id == project && e.name == name)
-        {
-            return Err(format!("Environment with name {name} already exists"));
-        }
-        let id = self.id("env");
-        let source = input["sourceEnvironmentId"].as_str().map(str::to_owned);
-        let shared = match &source {
-            Some(s) => self.env(s)?.shared.clone(),
-            None => BTreeMap::new(),
-        };
-        self.envs.push(SimEnv {
-            id: id.clone(),
-            project_id: project,
-            name,
-            created_at: SystemTime::now(),
-            ephemeral: input["ephemeral"].as_bool() == Some(true),
-            source: source.clone(),
-            shared,
-        });
-        let copies: Vec<SimInstance> = self
-            .instances
-            .iter()
-            .filter(|i| Some(&i.env_id) == source.as_ref())
-            .cloned()
-            .collect();
-        for mut inst in copies {
-            inst.id = self.id("si");
-            inst.env_id = id.clone();
-            inst.service_domains.clear();
-            inst.custom_domains.clear();
-            inst.latest = None;
-            if !self.copy_tcp_proxies {
-                inst.tcp_proxy = None;
-            }
-            for v in &mut inst.volumes {
-                v.0 = self.id("vi");
-                v.1 = self.id("vol");
-            }
-            if inst.backing.is_some() {
-                let b = new_db
-                    .clone()
-                    .ok_or("the simulator had no database for the copy")?;
-                inst.vars.insert("POSTGRES_USER".into(), b.user.clone());
-                inst.vars
-                    .insert("POSTGRES_PASSWORD".into(), b.password.clone());
-                inst.vars.insert("POSTGRES_DB".into(), b.database.clone());
-                inst.backing = Some(b);
-            }
-            self.instances.push(inst);
-        }
-        let env = self.env(&id)?;
-        Ok(self.env_json(env))
     }
 }
 
