@@ -12,6 +12,7 @@ pub mod logging;
 pub mod pipeline;
 pub mod platform;
 pub mod postgres;
+pub mod railway;
 pub mod report;
 pub mod sync;
 pub mod transform;

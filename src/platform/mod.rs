@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+pub mod railway;
+
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
 

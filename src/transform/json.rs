@@ -11,7 +11,7 @@ use std::ops::Range;
 use super::error::TransformError;
 use super::visit::LeafVisitor;
 
-const MAX_DEPTH: usize = 256;
+const MAX_DEPTH: usize = 128;
 
 struct StrTok {
     span: Range<usize>,
@@ -48,11 +48,21 @@ impl Scanner<'_> {
                     match e {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                         b'u' => {
-                            let hex = self.b.get(self.pos..self.pos + 4)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            let unit = hex4(self.b.get(self.pos..self.pos + 4)?)?;
+                            self.pos += 4;
+                            if (0xdc00..0xe000).contains(&unit) {
                                 return None;
                             }
-                            self.pos += 4;
+                            if (0xd800..0xdc00).contains(&unit) {
+                                if self.b.get(self.pos..self.pos + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                let lo = hex4(self.b.get(self.pos + 2..self.pos + 6)?)?;
+                                if !(0xdc00..0xe000).contains(&lo) {
+                                    return None;
+                                }
+                                self.pos += 6;
+                            }
                         }
                         _ => return None,
                     }
@@ -181,6 +191,16 @@ pub fn looks_like_json(s: &str) -> bool {
     t.starts_with('{') || t.starts_with('[')
 }
 
+/// Decodes the content of a JSON string token (quotes included in `tok`),
+/// borrowing when it has no escapes.
+pub fn decode_str(tok: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = tok.get(1..tok.len().checked_sub(1)?)?;
+    if !inner.contains('\\') {
+        return Some(std::borrow::Cow::Borrowed(inner));
+    }
+    decode_string(tok.as_bytes()).map(std::borrow::Cow::Owned)
+}
+
 /// Decodes the content of a JSON string token (quotes included in `tok`).
 pub fn decode_string(tok: &[u8]) -> Option<String> {
     let inner = tok.get(1..tok.len().checked_sub(1)?)?;
@@ -231,6 +251,9 @@ pub fn decode_string(tok: &[u8]) -> Option<String> {
 }
 
 fn hex4(b: &[u8]) -> Option<u32> {
+    if b.len() != 4 || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
     u32::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()
 }
 
@@ -299,22 +322,15 @@ pub fn walk_strings(doc: &str, vis: &mut dyn LeafVisitor) -> Result<JsonWalk, Tr
     if sc.pos != doc.len() {
         return Ok(JsonWalk::Invalid);
     }
-    // Every string must decode before anything is visited.
-    let mut texts = Vec::with_capacity(sc.toks.len());
-    for tok in &sc.toks {
-        match decode_string(&doc.as_bytes()[tok.span.clone()]) {
-            Some(t) => texts.push(t),
-            None => return Ok(JsonWalk::Invalid),
-        }
-    }
     let style = JsonStyle::detect(doc);
     let mut out = String::new();
     let mut last = 0;
-    for (tok, text) in sc.toks.iter().zip(texts) {
-        let key = match &tok.key {
-            Some(k) => decode_string(&doc.as_bytes()[k.clone()]),
-            None => None,
+    for tok in &sc.toks {
+        // The scanner validated every escape, so decoding cannot fail.
+        let Some(text) = decode_str(&doc[tok.span.clone()]) else {
+            return Ok(JsonWalk::Invalid);
         };
+        let key = tok.key.as_ref().and_then(|k| decode_str(&doc[k.clone()]));
         let Some(new) = vis.leaf(key.as_deref().map(str::as_bytes), text.as_bytes())? else {
             continue;
         };
@@ -323,6 +339,9 @@ pub fn walk_strings(doc: &str, vis: &mut dyn LeafVisitor) -> Result<JsonWalk, Tr
         };
         if new == text {
             continue;
+        }
+        if out.is_empty() {
+            out.reserve(doc.len() + 64);
         }
         out.push_str(&doc[last..tok.span.start]);
         encode_string(&new, style, &mut out);

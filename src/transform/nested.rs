@@ -9,7 +9,7 @@ use super::url::{UrlCounts, UrlRewriter};
 use super::visit::{LeafVisitor, SkipReason};
 
 /// How many serialized/JSON layers inside one another are followed.
-pub const MAX_NESTING: usize = 16;
+pub const MAX_NESTING: usize = 8;
 
 /// Rewrites old site URLs in one decoded value.
 pub struct TextRewriter<'r> {

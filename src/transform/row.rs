@@ -2,6 +2,7 @@
 //! anonymization, URL rewriting and option settings, check lengths, encode.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use super::anonymize::kinds::Kind;
 use super::anonymize::{Applied, ApplyCtx, apply};
@@ -13,51 +14,61 @@ use super::plan::UrlMode;
 use super::rules::{OptionSet, OptionValue};
 use super::set::{RowOutcome, TableTransformer};
 
-/// Field values of one row, decoded on demand.
+/// Field values of one row, each decoded at most once, on demand.
 struct Fields<'r> {
     row: &'r [u8],
     spans: &'r [std::ops::Range<usize>],
+    cache: Vec<OnceCell<Val<'r>>>,
     /// `Some(new)` = the column's output value (`None` inside = NULL).
     new: Vec<Option<Option<String>>>,
 }
 
-/// A decoded field: NULL, text, or bytes that are not UTF-8.
+/// A decoded field: NULL, text, bytes that are not UTF-8, or bad escapes.
 enum Val<'r> {
     Null,
     Text(Cow<'r, str>),
     Bytes(Cow<'r, [u8]>),
+    Invalid(String),
+}
+
+fn decode<'r>(wire: &'r [u8]) -> Val<'r> {
+    match copy_codec::decode_field(wire) {
+        Err(e) => Val::Invalid(e.0),
+        Ok(None) => Val::Null,
+        Ok(Some(Cow::Borrowed(b))) => match std::str::from_utf8(b) {
+            Ok(s) => Val::Text(Cow::Borrowed(s)),
+            Err(_) => Val::Bytes(Cow::Borrowed(b)),
+        },
+        Ok(Some(Cow::Owned(b))) => match String::from_utf8(b) {
+            Ok(s) => Val::Text(Cow::Owned(s)),
+            Err(e) => Val::Bytes(Cow::Owned(e.into_bytes())),
+        },
+    }
 }
 
 impl<'r> Fields<'r> {
-    fn original(&self, i: usize) -> Result<Val<'r>, String> {
-        let wire = &self.row[self.spans[i].clone()];
-        match copy_codec::decode_field(wire).map_err(|e| e.0)? {
-            None => Ok(Val::Null),
-            Some(Cow::Borrowed(b)) => Ok(match std::str::from_utf8(b) {
-                Ok(s) => Val::Text(Cow::Borrowed(s)),
-                Err(_) => Val::Bytes(Cow::Borrowed(b)),
-            }),
-            Some(Cow::Owned(b)) => Ok(match String::from_utf8(b) {
-                Ok(s) => Val::Text(Cow::Owned(s)),
-                Err(e) => Val::Bytes(Cow::Owned(e.into_bytes())),
-            }),
+    fn original(&self, i: usize) -> Result<&Val<'r>, String> {
+        let v = self.cache[i].get_or_init(|| decode(&self.row[self.spans[i].clone()]));
+        match v {
+            Val::Invalid(e) => Err(e.clone()),
+            v => Ok(v),
         }
     }
 
     /// Current text value (after earlier steps); `Ok(None)` for NULL.
-    fn text(&self, i: usize) -> Result<Option<Cow<'_, str>>, String> {
+    fn text(&self, i: usize) -> Result<Option<&str>, String> {
         if let Some(v) = &self.new[i] {
-            return Ok(v.as_deref().map(Cow::Borrowed));
+            return Ok(v.as_deref());
         }
         self.original_text(i)
     }
 
     /// Source text value, ignoring earlier steps; `Ok(None)` for NULL.
-    fn original_text(&self, i: usize) -> Result<Option<Cow<'r, str>>, String> {
+    fn original_text(&self, i: usize) -> Result<Option<&str>, String> {
         match self.original(i)? {
             Val::Null => Ok(None),
             Val::Text(s) => Ok(Some(s)),
-            Val::Bytes(_) => Err("value is not UTF-8".into()),
+            Val::Bytes(_) | Val::Invalid(_) => Err("value is not UTF-8".into()),
         }
     }
 }
@@ -110,7 +121,7 @@ impl TableTransformer {
             .filter(|&&i| i < f.spans.len())
             .map(|&i| {
                 let v = match f.original(i) {
-                    Ok(Val::Text(s)) => s.into_owned(),
+                    Ok(Val::Text(s)) => s.to_string(),
                     Ok(Val::Null) => "NULL".into(),
                     _ => "?".into(),
                 };
@@ -177,6 +188,7 @@ impl TableTransformer {
         let mut f = Fields {
             row,
             spans,
+            cache: (0..n).map(|_| OnceCell::new()).collect(),
             new: vec![None; n],
         };
         let table_name = self.plan.table.clone();
@@ -190,7 +202,7 @@ impl TableTransformer {
         let mut login: Option<String> = None;
         if let Some(s) = self.plan.subject {
             if let Some(i) = s.login_idx {
-                login = f.text(i).map_err(malformed)?.map(Cow::into_owned);
+                login = f.text(i).map_err(malformed)?.map(str::to_string);
             }
             let id = match s.id_idx {
                 Some(i) => f
@@ -213,16 +225,20 @@ impl TableTransformer {
             }
         }
         for c in &self.plan.cond {
-            if f.text(c.idx).map_err(malformed)?.as_deref() == Some(c.equals.as_str()) {
+            if f.text(c.idx).map_err(malformed)? == Some(c.equals.as_str()) {
                 todo.extend(c.columns.iter().map(|(i, k)| (*i, k.clone(), false)));
             }
         }
         let mut option_name: Option<String> = None;
         if let Some(e) = &self.plan.eav {
-            let key = f.text(e.key_idx).map_err(malformed)?.map(Cow::into_owned);
+            let key = f.text(e.key_idx).map_err(malformed)?.map(str::to_string);
             if let (Some(k), Some(rules)) = (&key, &e.rules) {
-                let value = f.text(e.value_idx).ok().flatten();
-                if let Some(kind) = rules.kind_for(k, value.as_deref()) {
+                let value = if rules.secret_heuristic {
+                    f.text(e.value_idx).ok().flatten()
+                } else {
+                    None
+                };
+                if let Some(kind) = rules.kind_for(k, value) {
                     todo.push((e.value_idx, kind, false));
                 }
             }
@@ -242,7 +258,7 @@ impl TableTransformer {
                 i
             };
             let original = match f.original_text(source) {
-                Ok(v) => v.map(Cow::into_owned),
+                Ok(v) => v.map(str::to_string),
                 Err(e) => return Err(self.anon_err(&f, i, e)),
             };
             if kind == Kind::PasswordHash && kept {
@@ -285,8 +301,7 @@ impl TableTransformer {
                 if let Some(r) = c.rule.as_ref().filter(|r| r.unique)
                     && let Ok(Some(v)) = f.text(i)
                 {
-                    let v = v.into_owned();
-                    self.shared.unique.register(&r.kind, &v, &v)?;
+                    self.shared.unique.register(&r.kind, v, v)?;
                 }
             }
         }
@@ -297,14 +312,14 @@ impl TableTransformer {
             if mode == UrlMode::None {
                 continue;
             }
-            let current: Cow<'_, str> = match &f.new[i] {
-                Some(Some(s)) => Cow::Owned(s.clone()),
+            let current: &str = match &f.new[i] {
+                Some(Some(s)) => s,
                 Some(None) => continue,
                 None => match f.original(i).map_err(malformed)? {
-                    Val::Null => continue,
+                    Val::Null | Val::Invalid(_) => continue,
                     Val::Text(s) => s,
                     Val::Bytes(b) => {
-                        if self.ctx.urls.might_match(&String::from_utf8_lossy(&b)) {
+                        if self.ctx.urls.might_match(&String::from_utf8_lossy(b)) {
                             self.skip(&f, i, "not UTF-8")?;
                         }
                         continue;
@@ -314,13 +329,13 @@ impl TableTransformer {
             let new = match mode {
                 UrlMode::Host => {
                     let mut counts = Default::default();
-                    let r = self.ctx.urls.rewrite_host(&current, &mut counts);
+                    let r = self.ctx.urls.rewrite_host(current, &mut counts);
                     self.stats.columns[i].add_urls(counts);
                     r
                 }
                 _ => {
                     let mut rw = TextRewriter::new(&self.ctx.urls);
-                    let r = rw.rewrite(&current)?;
+                    let r = rw.rewrite(current)?;
                     self.stats.columns[i].add_urls(rw.counts);
                     for reason in rw.skipped {
                         self.skip(&f, i, reason.as_str())?;
@@ -338,7 +353,7 @@ impl TableTransformer {
             (&self.plan.options, &self.plan.eav, &option_name)
         {
             let vi = e.value_idx;
-            let mut value = f.text(vi).map_err(malformed)?.map(Cow::into_owned);
+            let mut value = f.text(vi).map_err(malformed)?.map(str::to_string);
             let before = value.clone();
             if let (Some(url), true) = (&opts.site_url, name == "home" || name == "siteurl")
                 && !value
@@ -367,7 +382,7 @@ impl TableTransformer {
             };
             let same = match (new, original_f.original(i).map_err(malformed)?) {
                 (None, Val::Null) => true,
-                (Some(s), Val::Text(o)) => *s == o,
+                (Some(s), Val::Text(o)) => s == o,
                 _ => false,
             };
             if same {
@@ -423,3 +438,7 @@ impl TableTransformer {
 #[cfg(test)]
 #[path = "tests/row.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tests/row_more.rs"]
+mod tests_more;

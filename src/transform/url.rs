@@ -322,7 +322,7 @@ impl UrlRewriter {
             (Uploads::To(up), true) => (up, EditKind::UploadsRedirected),
             _ => (tgt, EditKind::Replaced),
         };
-        let mut text = String::new();
+        let mut text = String::with_capacity(64);
         if has_scheme {
             form.encode(&format!("{}://", dest.scheme), &mut text);
         } else {
@@ -364,10 +364,6 @@ fn detect_prefix(before: &str) -> Option<(Form, usize, bool)> {
         for scheme in ["https", "http"] {
             let full = format!("{scheme}{colon}{slashes}");
             if ends_ci(&full) {
-                let head = &b[..b.len() - full.len()];
-                if head.last().is_some_and(|c| c.is_ascii_alphanumeric()) {
-                    return None;
-                }
                 return Some((form, full.len(), true));
             }
         }

@@ -8,7 +8,10 @@ use wpstage::platform::local::LocalPlatform;
 
 use crate::support::{client, clusters, fresh_db, strings, table_digests, wordpress_source};
 
-fn platform(source: wpstage::postgres::DbUrl, prefix_tag: &str) -> (LocalPlatform, LifecycleConfig) {
+fn platform(
+    source: wpstage::postgres::DbUrl,
+    prefix_tag: &str,
+) -> (LocalPlatform, LifecycleConfig) {
     let p = LocalPlatform {
         server: clusters().staging.url("postgres"),
         source,
@@ -24,12 +27,22 @@ fn platform(source: wpstage::postgres::DbUrl, prefix_tag: &str) -> (LocalPlatfor
 }
 
 fn up_req(pr: u64) -> UpRequest {
-    UpRequest { pr, sha: "abc123".to_owned(), branch: None, refresh_data: false, keep_on_failure: false }
+    UpRequest {
+        pr,
+        sha: "abc123".to_owned(),
+        branch: None,
+        refresh_data: false,
+        keep_on_failure: false,
+    }
 }
 
 async fn database_exists(name: &str) -> bool {
     let admin = client(&clusters().staging.url("postgres")).await;
-    admin.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).await.unwrap().is_some()
+    admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some()
 }
 
 #[tokio::test]
@@ -37,18 +50,36 @@ async fn up_creates_then_reuses_and_down_is_idempotent() {
     let (p, cfg) = platform(wordpress_source().await, "life");
     let first = lifecycle::up(&p, &cfg, &up_req(7)).await.unwrap();
     assert!(first.created);
-    assert_eq!(first.preview_url.as_deref(), Some("https://pr-7.staging.example"));
+    assert_eq!(
+        first.preview_url.as_deref(),
+        Some("https://pr-7.staging.example")
+    );
     let data = first.data.as_ref().expect("a fresh environment gets data");
-    assert!(data.rows > 1000 && data.anonymized && data.anonymized_values > 0, "{data:?}");
+    assert!(
+        data.rows > 1000 && data.anonymized && data.anonymized_values > 0,
+        "{data:?}"
+    );
     let env_db = clusters().staging.url("life-pr-7");
-    let home = strings(&env_db, "SELECT option_value FROM wp_options WHERE option_name IN ('home', 'siteurl')").await;
+    let home = strings(
+        &env_db,
+        "SELECT option_value FROM wp_options WHERE option_name IN ('home', 'siteurl')",
+    )
+    .await;
     assert_eq!(home, vec!["https://pr-7.staging.example".to_owned(); 2]);
     // New commits: the environment is reused and its data is not copied again.
     let marker = client(&env_db).await;
-    marker.batch_execute("CREATE TABLE staging_only (x int)").await.unwrap();
+    marker
+        .batch_execute("CREATE TABLE staging_only (x int)")
+        .await
+        .unwrap();
     let second = lifecycle::up(&p, &cfg, &up_req(7)).await.unwrap();
     assert!(!second.created && second.data.is_none(), "{second:?}");
-    assert!(table_digests(&env_db).await.iter().any(|(t, _, _)| t == "public.staging_only"));
+    assert!(
+        table_digests(&env_db)
+            .await
+            .iter()
+            .any(|(t, _, _)| t == "public.staging_only")
+    );
     let down = lifecycle::down(&p, &cfg, 7).await.unwrap();
     assert!(down.deleted);
     assert!(!database_exists("life-pr-7").await);
@@ -63,8 +94,17 @@ async fn a_failed_fresh_up_rolls_back_what_it_created() {
     let err = lifecycle::up(&p, &cfg, &up_req(3)).await.unwrap_err();
     let failure = err.downcast_ref::<Failure>().expect("a lifecycle Failure");
     assert!(failure.rolled_back && failure.outcome.created, "{failure}");
-    assert!(failure.to_string().contains("failed at step `source database`") || failure.to_string().contains("site url"), "{failure}");
-    assert!(!database_exists("rollback-pr-3").await, "the environment was left behind");
+    assert!(
+        failure
+            .to_string()
+            .contains("failed at step `source database`")
+            || failure.to_string().contains("site url"),
+        "{failure}"
+    );
+    assert!(
+        !database_exists("rollback-pr-3").await,
+        "the environment was left behind"
+    );
 }
 
 #[tokio::test]
@@ -73,14 +113,24 @@ async fn a_failed_refresh_keeps_the_old_data() {
     lifecycle::up(&p, &cfg, &up_req(5)).await.unwrap();
     let env_db = clusters().staging.url("refresh-pr-5");
     let before = table_digests(&env_db).await;
-    let broken = LocalPlatform { source: clusters().prod.url("gone_db"), ..p.clone() };
+    let broken = LocalPlatform {
+        source: clusters().prod.url("gone_db"),
+        ..p.clone()
+    };
     let err = lifecycle::refresh(&broken, &cfg, 5).await.unwrap_err();
     assert!(err.downcast_ref::<Failure>().is_some(), "{err:#}");
-    assert_eq!(table_digests(&env_db).await, before, "staging lost its data");
+    assert_eq!(
+        table_digests(&env_db).await,
+        before,
+        "staging lost its data"
+    );
     let ok = lifecycle::refresh(&p, &cfg, 5).await.unwrap();
     assert!(ok.data.is_some());
     let missing = lifecycle::refresh(&p, &cfg, 99).await.unwrap_err();
-    assert!(format!("{missing:#}").contains("bring it up first"), "{missing:#}");
+    assert!(
+        format!("{missing:#}").contains("bring it up first"),
+        "{missing:#}"
+    );
     lifecycle::down(&p, &cfg, 5).await.unwrap();
 }
 
@@ -94,21 +144,47 @@ async fn reap_deletes_only_stale_environments_it_created() {
         .unwrap();
     let (p, cfg) = platform(source, "reap");
     for pr in [1, 2, 3] {
-        p.create_environment(&cfg.environment_name(pr), pr).await.unwrap();
+        p.create_environment(&cfg.environment_name(pr), pr)
+            .await
+            .unwrap();
     }
     // Somebody else's database with a matching name is never touched.
-    client(&clusters().staging.url("postgres")).await.batch_execute("CREATE DATABASE \"reap-pr-9\"").await.unwrap();
-    let dry = ReapRequest { max_age: Duration::from_secs(3600), open_prs: Some(vec![2]), dry_run: true };
+    client(&clusters().staging.url("postgres"))
+        .await
+        .batch_execute("CREATE DATABASE \"reap-pr-9\"")
+        .await
+        .unwrap();
+    let dry = ReapRequest {
+        max_age: Duration::from_secs(3600),
+        open_prs: Some(vec![2]),
+        dry_run: true,
+    };
     let listed = lifecycle::reap(&p, &cfg, &dry).await.unwrap();
-    assert_eq!(listed.reaped, vec!["reap-pr-1".to_owned(), "reap-pr-3".to_owned()]);
-    assert!(database_exists("reap-pr-1").await, "a dry run deleted something");
-    let real = ReapRequest { dry_run: false, ..dry };
+    assert_eq!(
+        listed.reaped,
+        vec!["reap-pr-1".to_owned(), "reap-pr-3".to_owned()]
+    );
+    assert!(
+        database_exists("reap-pr-1").await,
+        "a dry run deleted something"
+    );
+    let real = ReapRequest {
+        dry_run: false,
+        ..dry
+    };
     lifecycle::reap(&p, &cfg, &real).await.unwrap();
     assert!(!database_exists("reap-pr-1").await && !database_exists("reap-pr-3").await);
     assert!(database_exists("reap-pr-2").await && database_exists("reap-pr-9").await);
     let refused = lifecycle::up(&p, &cfg, &up_req(9)).await.unwrap_err();
-    assert!(format!("{refused:#}").contains("was not created by wpstage"), "{refused:#}");
-    let by_age = ReapRequest { max_age: Duration::ZERO, open_prs: None, dry_run: false };
+    assert!(
+        format!("{refused:#}").contains("was not created by wpstage"),
+        "{refused:#}"
+    );
+    let by_age = ReapRequest {
+        max_age: Duration::ZERO,
+        open_prs: None,
+        dry_run: false,
+    };
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let aged = lifecycle::reap(&p, &cfg, &by_age).await.unwrap();
     assert_eq!(aged.reaped, vec!["reap-pr-2".to_owned()]);
@@ -127,8 +203,16 @@ async fn ten_concurrent_ups_each_get_their_own_environment() {
         let o = o.unwrap_or_else(|e| panic!("up #{} failed: {e:#}", i + 1));
         assert!(o.created);
         let db = clusters().staging.url(&o.environment_name);
-        let home = strings(&db, "SELECT option_value FROM wp_options WHERE option_name = 'home'").await;
-        assert_eq!(home, vec![format!("https://pr-{}.staging.example", i + 1)], "cross-talk between environments");
+        let home = strings(
+            &db,
+            "SELECT option_value FROM wp_options WHERE option_name = 'home'",
+        )
+        .await;
+        assert_eq!(
+            home,
+            vec![format!("https://pr-{}.staging.example", i + 1)],
+            "cross-talk between environments"
+        );
     }
     for pr in 1..=10 {
         lifecycle::down(&p, &cfg, pr).await.unwrap();

@@ -151,7 +151,9 @@ pub async fn wordpress_source() -> DbUrl {
                 seed: 7,
                 table_prefix: "wp_".to_owned(),
             };
-            wpstage::generate_db::generate(&url, &spec, 2).await.unwrap();
+            wpstage::generate_db::generate(&url, &spec, 2)
+                .await
+                .unwrap();
             url
         })
         .await
@@ -163,5 +165,12 @@ pub const SITE_URL: &str = "https://www.client-site.example";
 
 /// Every distinct value of `sql`'s first column.
 pub async fn strings(url: &DbUrl, sql: &str) -> Vec<String> {
-    client(url).await.query(sql, &[]).await.unwrap().iter().filter_map(|r| r.get::<_, Option<String>>(0)).collect()
+    client(url)
+        .await
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get::<_, Option<String>>(0))
+        .collect()
 }

@@ -12,10 +12,14 @@ use crate::support::{SITE_URL, client, clusters, fresh_db, strings, wordpress_so
 
 const PREVIEW: &str = "https://pr-42.up.railway.app";
 
-async fn copy(settings: &TransformSettings, name: &str) -> (wpstage::postgres::DbUrl, wpstage::sync::SyncReport) {
+async fn copy(
+    settings: &TransformSettings,
+    name: &str,
+) -> (wpstage::postgres::DbUrl, wpstage::sync::SyncReport) {
     let source = wordpress_source().await;
     let target = fresh_db(&clusters().staging, name).await;
-    let t = wpstage::pipeline::build(settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
+    let t =
+        wpstage::pipeline::build(settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
     let opts = SyncOptions {
         source,
         target: target.clone(),
@@ -47,7 +51,11 @@ async fn source_pii() -> Vec<String> {
     }
     all.sort();
     all.dedup();
-    assert!(all.len() > 20, "the generated source should hold personal data: {}", all.len());
+    assert!(
+        all.len() > 20,
+        "the generated source should hold personal data: {}",
+        all.len()
+    );
     all
 }
 
@@ -62,7 +70,11 @@ async fn all_text(url: &wpstage::postgres::DbUrl) -> Vec<String> {
     .await;
     let mut rows = Vec::new();
     for t in tables {
-        for r in c.query(&format!("SELECT x::text FROM {t} x"), &[]).await.unwrap() {
+        for r in c
+            .query(&format!("SELECT x::text FROM {t} x"), &[])
+            .await
+            .unwrap()
+        {
             rows.push(r.get::<_, String>(0));
         }
     }
@@ -71,14 +83,28 @@ async fn all_text(url: &wpstage::postgres::DbUrl) -> Vec<String> {
 
 #[tokio::test]
 async fn no_personal_data_from_production_reaches_staging() {
-    let settings = TransformSettings { key: Some(SecretString::from("test-key")), ..TransformSettings::default() };
+    let settings = TransformSettings {
+        key: Some(SecretString::from("test-key")),
+        ..TransformSettings::default()
+    };
     let (target, report) = copy(&settings, "wp_anon").await;
     let pii = source_pii().await;
     let text = all_text(&target).await.join("\n").to_lowercase();
-    let leaked: Vec<&String> = pii.iter().filter(|v| text.contains(&v.to_lowercase())).collect();
-    assert!(leaked.is_empty(), "{} production values leaked, e.g. {:?}", leaked.len(), leaked.first());
+    let leaked: Vec<&String> = pii
+        .iter()
+        .filter(|v| text.contains(&v.to_lowercase()))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "{} production values leaked, e.g. {:?}",
+        leaked.len(),
+        leaked.first()
+    );
     let totals = &report.transform.as_ref().unwrap()["totals"];
-    assert!(totals["anonymized_values"].as_u64().unwrap() > 100, "{totals}");
+    assert!(
+        totals["anonymized_values"].as_u64().unwrap() > 100,
+        "{totals}"
+    );
     // The same person keeps the same pseudonym across tables (joins survive).
     let joined = strings(
         &target,
@@ -86,21 +112,46 @@ async fn no_personal_data_from_production_reaches_staging() {
          WHERE l.email <> u.user_email",
     )
     .await;
-    assert_eq!(joined, vec!["0".to_owned()], "customer lookup emails differ from their users' pseudonyms");
+    assert_eq!(
+        joined,
+        vec!["0".to_owned()],
+        "customer lookup emails differ from their users' pseudonyms"
+    );
     let emails = strings(&target, "SELECT user_email FROM wp_users").await;
-    assert!(emails.iter().all(|e| e.ends_with(".example") || e.ends_with(".test") || e.ends_with(".invalid") || e.ends_with("example.com") || e.ends_with("example.org") || e.ends_with("example.net")), "{emails:?}");
+    assert!(
+        emails.iter().all(|e| e.ends_with(".example")
+            || e.ends_with(".test")
+            || e.ends_with(".invalid")
+            || e.ends_with("example.com")
+            || e.ends_with("example.org")
+            || e.ends_with("example.net")),
+        "{emails:?}"
+    );
     let mut unique = emails.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), emails.len(), "user emails are no longer unique");
+    assert_eq!(
+        unique.len(),
+        emails.len(),
+        "user emails are no longer unique"
+    );
 }
 
 #[tokio::test]
 async fn site_urls_are_rewritten_and_search_engines_kept_out() {
     let (target, _) = copy(&TransformSettings::default(), "wp_urls").await;
     let opts = strings(&target, "SELECT option_name || '=' || option_value FROM wp_options WHERE option_name IN ('home', 'siteurl', 'blog_public') ORDER BY 1").await;
-    assert_eq!(opts, vec!["blog_public=0".to_owned(), format!("home={PREVIEW}"), format!("siteurl={PREVIEW}")]);
-    let content = strings(&target, "SELECT post_content FROM wp_posts").await.join("\n");
+    assert_eq!(
+        opts,
+        vec![
+            "blog_public=0".to_owned(),
+            format!("home={PREVIEW}"),
+            format!("siteurl={PREVIEW}")
+        ]
+    );
+    let content = strings(&target, "SELECT post_content FROM wp_posts")
+        .await
+        .join("\n");
     assert!(content.contains(PREVIEW), "no preview URL in post content");
     let old_host = SITE_URL.trim_start_matches("https://");
     let stale: Vec<&str> = content
@@ -108,9 +159,21 @@ async fn site_urls_are_rewritten_and_search_engines_kept_out() {
         .map(|(i, _)| &content[i..(i + 60).min(content.len())])
         .filter(|s| !s.contains("/wp-content/uploads/"))
         .collect();
-    assert!(stale.is_empty(), "old host outside uploads URLs: {:?}", stale.first());
-    let guids_kept = strings(&target, "SELECT count(*)::text FROM wp_posts WHERE guid LIKE 'https://www.client-site.example%'").await;
-    assert_ne!(guids_kept, vec!["0".to_owned()], "GUIDs must stay unless --rewrite-guid");
+    assert!(
+        stale.is_empty(),
+        "old host outside uploads URLs: {:?}",
+        stale.first()
+    );
+    let guids_kept = strings(
+        &target,
+        "SELECT count(*)::text FROM wp_posts WHERE guid LIKE 'https://www.client-site.example%'",
+    )
+    .await;
+    assert_ne!(
+        guids_kept,
+        vec!["0".to_owned()],
+        "GUIDs must stay unless --rewrite-guid"
+    );
 }
 
 #[tokio::test]
@@ -124,7 +187,10 @@ async fn php_still_unserializes_every_value_and_finds_no_old_url() {
         let c = client(&url).await;
         let mut map = std::collections::BTreeMap::new();
         for r in c.query(sql, &[]).await.unwrap() {
-            map.insert(r.get::<_, String>(0), r.get::<_, Option<String>>(1).unwrap_or_default());
+            map.insert(
+                r.get::<_, String>(0),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+            );
         }
         map
     };
@@ -135,7 +201,11 @@ async fn php_still_unserializes_every_value_and_finds_no_old_url() {
         .iter()
         .filter_map(|(k, v)| after.get(k).map(|a| (k.clone(), v.clone(), a.clone())))
         .collect();
-    assert!(both.len() > 50, "too few serialized values compared: {}", both.len());
+    assert!(
+        both.len() > 50,
+        "too few serialized values compared: {}",
+        both.len()
+    );
     std::fs::write(&input, serde_json::to_string(&both).unwrap()).unwrap();
     let script = r#"
         $pairs = json_decode(file_get_contents($argv[1]), true);
@@ -157,11 +227,20 @@ async fn php_still_unserializes_every_value_and_finds_no_old_url() {
         exit($bad === 0 ? 0 : 1);
     "#;
     let out = std::process::Command::new("php")
-        .args(["-r", script, input.to_str().unwrap(), "www.client-site.example"])
+        .args([
+            "-r",
+            script,
+            input.to_str().unwrap(),
+            "www.client-site.example",
+        ])
         .output()
         .expect("php-cli is needed for this test (.ci/run installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let checked: usize = stdout.split_whitespace().next().unwrap().parse().unwrap();
     assert!(checked > 50, "{stdout}");
 }
@@ -169,7 +248,12 @@ async fn php_still_unserializes_every_value_and_finds_no_old_url() {
 #[tokio::test]
 async fn kept_users_log_in_with_the_staging_password() {
     let source = wordpress_source().await;
-    let login = strings(&source, "SELECT user_login FROM wp_users ORDER BY \"ID\" LIMIT 1").await.remove(0);
+    let login = strings(
+        &source,
+        "SELECT user_login FROM wp_users ORDER BY \"ID\" LIMIT 1",
+    )
+    .await
+    .remove(0);
     let settings = TransformSettings {
         keep_users: vec![login.clone()],
         staging_password: Some(SecretString::from("staging-pass-1")),
@@ -178,7 +262,10 @@ async fn kept_users_log_in_with_the_staging_password() {
     let (target, _) = copy(&settings, "wp_keep").await;
     let row = client(&target)
         .await
-        .query_one("SELECT user_pass, user_email FROM wp_users WHERE user_login = $1", &[&login])
+        .query_one(
+            "SELECT user_pass, user_email FROM wp_users WHERE user_login = $1",
+            &[&login],
+        )
         .await
         .unwrap();
     let hash: String = row.get(0);
@@ -197,10 +284,24 @@ async fn kept_users_log_in_with_the_staging_password() {
         } while ($i < 16);
         exit(substr($hash, 0, 12) . $out === $hash ? 0 : 1);
     "#;
-    let ok = std::process::Command::new("php").args(["-r", script, "staging-pass-1", &hash]).status().unwrap();
-    assert!(ok.success(), "WordPress would not accept the staging password for {login}: {hash}");
-    let src_email = strings(&source, &format!("SELECT user_email FROM wp_users WHERE user_login = '{login}'")).await;
-    assert_eq!(vec![row.get::<_, String>(1)], src_email, "a kept user keeps its account data");
+    let ok = std::process::Command::new("php")
+        .args(["-r", script, "staging-pass-1", &hash])
+        .status()
+        .unwrap();
+    assert!(
+        ok.success(),
+        "WordPress would not accept the staging password for {login}: {hash}"
+    );
+    let src_email = strings(
+        &source,
+        &format!("SELECT user_email FROM wp_users WHERE user_login = '{login}'"),
+    )
+    .await;
+    assert_eq!(
+        vec![row.get::<_, String>(1)],
+        src_email,
+        "a kept user keeps its account data"
+    );
 }
 
 #[tokio::test]
@@ -215,9 +316,19 @@ async fn generation_is_deterministic_and_sized() {
     let b = fresh_db(&clusters().prod, "gen_b").await;
     let ra = wpstage::generate_db::generate(&a, &spec, 2).await.unwrap();
     wpstage::generate_db::generate(&b, &spec, 2).await.unwrap();
-    assert_eq!(crate::support::table_digests(&a).await, crate::support::table_digests(&b).await);
+    assert_eq!(
+        crate::support::table_digests(&a).await,
+        crate::support::table_digests(&b).await
+    );
     let ratio = ra.database_bytes as f64 / spec.target_bytes as f64;
-    assert!((0.9..=1.1).contains(&ratio), "size {} for {} requested", ra.database_bytes, spec.target_bytes);
-    let err = wpstage::generate_db::generate(&a, &spec, 2).await.unwrap_err();
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "size {} for {} requested",
+        ra.database_bytes,
+        spec.target_bytes
+    );
+    let err = wpstage::generate_db::generate(&a, &spec, 2)
+        .await
+        .unwrap_err();
     assert!(format!("{err:#}").contains("already has"), "{err:#}");
 }

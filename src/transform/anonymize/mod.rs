@@ -42,15 +42,20 @@ impl MetaRules {
     /// The kind for one key. `pii_keys` on a key that names a field
     /// (`_billing_email`) becomes that field's kind.
     pub fn kind_for(&self, key: &str, value: Option<&str>) -> Option<Kind> {
-        let lower = key.to_ascii_lowercase();
-        let found = self.exact.get(&lower).cloned().or_else(|| {
+        let lower: std::borrow::Cow<'_, str> = if key.bytes().any(|c| c.is_ascii_uppercase()) {
+            key.to_ascii_lowercase().into()
+        } else {
+            key.into()
+        };
+        let lower = lower.as_ref();
+        let found = self.exact.get(lower).cloned().or_else(|| {
             self.globs
                 .iter()
-                .find(|(g, _)| glob_match(g, &lower))
+                .find(|(g, _)| glob_match(g, lower))
                 .map(|(_, k)| k.clone())
         });
         match found {
-            Some(Kind::PiiKeys) => Some(kind_for_field(&lower).unwrap_or(Kind::PiiKeys)),
+            Some(Kind::PiiKeys) => Some(kind_for_field(lower).unwrap_or(Kind::PiiKeys)),
             Some(k) => Some(k),
             None if self.secret_heuristic
                 && wordpress_rules::is_secret_option(key, value.unwrap_or("")) =>
@@ -90,17 +95,17 @@ impl TableRules {
     }
 }
 
-/// `*` matches any run, `?` one character; both sides already lower-case.
+/// `*` matches any run, `?` one byte; both sides already lower-case.
+/// Works on bytes without allocating (it runs once per EAV row).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -111,7 +116,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Result of applying a kind to one value.

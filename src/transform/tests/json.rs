@@ -78,3 +78,11 @@ fn encode_decode_round_trip() {
         }
     }
 }
+
+#[test]
+fn deep_documents_are_invalid_not_a_crash() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(walk(&deep), JsonWalk::Invalid);
+    let ok = format!("{}\"old.example\"{}", "[".repeat(100), "]".repeat(100));
+    assert!(matches!(walk(&ok), JsonWalk::Changed(_)));
+}

@@ -243,3 +243,77 @@ fn throughput() {
         );
     }
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("https://www.client.example/a".to_string()),
+            Just("http:\\/\\/client.example\\/b".to_string()),
+            Just("//www.client.example".to_string()),
+            Just("x@client.example".to_string()),
+            Just("https%3A%2F%2Fclient.example%2F".to_string()),
+            "[a-zé \"';:{}]{0,8}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(piece(), 0..5).prop_map(|v| v.join(" "))
+    }
+
+    fn serialized() -> impl Strategy<Value = String> {
+        let leaf = text().prop_map(|t| ser(&t));
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                    let body: String = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| format!("i:{i};{v}"))
+                        .collect();
+                    format!("a:{}:{{{body}}}", items.len())
+                }),
+                inner.prop_map(|v| ser(&v)),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn rewritten_serialized_reparses_without_old_urls(v in serialized()) {
+            prop_assert!(crate::transform::php::parse(v.as_bytes()).is_ok());
+            let (out, skipped, _) = run(&v);
+            prop_assert!(skipped.is_empty());
+            let out = out.unwrap_or(v);
+            prop_assert!(crate::transform::php::parse(out.as_bytes()).is_ok());
+            let (again, _, n) = run(&out);
+            prop_assert_eq!((again, n), (None, 0));
+            prop_assert!(!out.contains("//www.client.example") && !out.contains("\\/\\/client.example"));
+        }
+
+        #[test]
+        fn never_panics_on_any_text(s in "\\PC{0,60}", t in text()) {
+            let _first = run(&s);
+            let _second = run(&format!("{s}{t}"));
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_skipped_not_crashed() {
+    let mut v = "https://www.client.example".to_string();
+    for _ in 0..20 {
+        v = ser(&v);
+    }
+    let (out, skipped, _) = run(&v);
+    assert_eq!(out, None);
+    assert_eq!(skipped, vec![SkipReason::TooDeep]);
+    let mut shallow = "https://www.client.example".to_string();
+    for _ in 0..5 {
+        shallow = ser(&shallow);
+    }
+    let out = run(&shallow).0.expect("rewritten");
+    assert!(crate::transform::php::parse(out.as_bytes()).is_ok() && out.contains("pr-42"));
+}

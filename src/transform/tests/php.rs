@@ -1,4 +1,6 @@
 use super::*;
+use crate::transform::error::TransformError;
+use crate::transform::visit::{LeafVisitor, SkipReason};
 use proptest::prelude::*;
 
 struct Upper;

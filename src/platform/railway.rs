@@ -1,0 +1,470 @@
+//! The Railway platform: a PR environment is a Railway environment duplicated from the source
+//! environment (default `production`), marked as wpstage's with shared variables.
+
+mod detect;
+mod fidelity;
+mod wait;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::OnceCell;
+use tracing::{info, warn};
+
+pub use detect::{DetectError, Roles, ServiceRef};
+pub use fidelity::{EnvShape, MARKER_VARIABLES};
+pub use wait::PollPolicy;
+
+use super::{ApiUse, EnvInfo, EnvRef, Platform};
+use crate::postgres::DbUrl;
+use crate::railway::{RailwayClient, RailwayError, VariableSet};
+
+/// Where and how wpstage works on Railway.
+#[derive(Debug, Clone)]
+pub struct RailwayConfig {
+    pub project_id: String,
+    /// The environment PR environments are duplicated from.
+    pub source_environment: String,
+    /// The WordPress service; detected (wordpress image, or the service with a domain) if unset.
+    pub app_service: Option<String>,
+    /// The PostgreSQL service; detected (postgres image, PGDATA/POSTGRES_PASSWORD) if unset.
+    pub database_service: Option<String>,
+    /// Read production from here instead of the source environment's database.
+    pub source_database_url: Option<DbUrl>,
+    /// How deployments are polled.
+    pub poll: PollPolicy,
+    /// How long the database may take to deploy and accept connections.
+    pub database_timeout: Duration,
+    /// How long a new TCP proxy may take to appear.
+    pub tcp_proxy_timeout: Duration,
+}
+
+impl RailwayConfig {
+    pub fn new(project_id: impl Into<String>) -> Self {
+        Self {
+            project_id: project_id.into(),
+            source_environment: "production".to_owned(),
+            app_service: None,
+            database_service: None,
+            source_database_url: None,
+            poll: PollPolicy::default(),
+            database_timeout: Duration::from_secs(600),
+            tcp_proxy_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What went wrong on the platform level; API failures are [`RailwayError`]s.
+#[derive(Debug, thiserror::Error)]
+pub enum RailwayPlatformError {
+    #[error(
+        "environment {name} exists but was not created by wpstage (it lacks the shared variable \
+         WPSTAGE_MANAGED=true); wpstage never adopts or deletes it: rename or delete it in the \
+         Railway dashboard, or use another environment prefix"
+    )]
+    NotManaged { name: String },
+    #[error(
+        "no environment named {name:?} in project {project}; environments there: {existing}. \
+         Set the source environment to one of them"
+    )]
+    NoSourceEnvironment {
+        name: String,
+        project: String,
+        existing: String,
+    },
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error(
+        "service {service} is not in environment {environment}; it was probably removed after \
+         the environment was created: run `wpstage down` and `up` again"
+    )]
+    ServiceMissing {
+        service: String,
+        environment: String,
+    },
+    #[error(
+        "deployment {deployment} of {service} ended {status}; read its build and deploy logs \
+         in the Railway dashboard, fix the cause and push again"
+    )]
+    DeployFailed {
+        service: String,
+        deployment: String,
+        status: String,
+    },
+    #[error(
+        "deployment {deployment} of {service} was still {status} after {waited:?}; raise the \
+         deploy timeout or look at the deployment in the Railway dashboard"
+    )]
+    DeployTimeout {
+        service: String,
+        deployment: String,
+        status: String,
+        waited: Duration,
+    },
+    #[error(
+        "the TCP proxy of {service} in environment {environment} did not appear within \
+         {waited:?}; rerun, or add one under the service's Settings → Networking"
+    )]
+    NoTcpProxy {
+        service: String,
+        environment: String,
+        waited: Duration,
+    },
+    #[error(
+        "{service} in environment {environment} has no usable public database URL \
+         (DATABASE_PUBLIC_URL, or PGUSER/PGPASSWORD/PGDATABASE with a TCP proxy); {hint}"
+    )]
+    NoPublicUrl {
+        service: String,
+        environment: String,
+        hint: &'static str,
+    },
+    #[error(transparent)]
+    Api(#[from] RailwayError),
+}
+
+/// [`Platform`] on Railway.
+#[derive(Debug)]
+pub struct RailwayPlatform {
+    client: RailwayClient,
+    config: RailwayConfig,
+    source: OnceCell<EnvRef>,
+    roles: OnceCell<Roles>,
+}
+
+impl RailwayPlatform {
+    pub fn new(client: RailwayClient, config: RailwayConfig) -> Self {
+        Self {
+            client,
+            config,
+            source: OnceCell::new(),
+            roles: OnceCell::new(),
+        }
+    }
+
+    pub fn client(&self) -> &RailwayClient {
+        &self.client
+    }
+
+    pub fn config(&self) -> &RailwayConfig {
+        &self.config
+    }
+
+    fn project(&self) -> &str {
+        &self.config.project_id
+    }
+
+    /// The source environment (resolved once).
+    pub async fn source_environment(&self) -> Result<EnvRef, RailwayPlatformError> {
+        self.source
+            .get_or_try_init(|| async {
+                let envs = self.client.environments(self.project()).await?;
+                let wanted = &self.config.source_environment;
+                envs.iter()
+                    .find(|e| &e.name == wanted || &e.id == wanted)
+                    .map(|e| EnvRef {
+                        id: e.id.clone(),
+                        name: e.name.clone(),
+                    })
+                    .ok_or_else(|| RailwayPlatformError::NoSourceEnvironment {
+                        name: wanted.clone(),
+                        project: self.project().to_owned(),
+                        existing: envs
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            })
+            .await
+            .cloned()
+    }
+
+    /// Caches the source environment from a listing made anyway.
+    fn remember_source(&self, envs: &[crate::railway::Environment]) {
+        let wanted = &self.config.source_environment;
+        if self.source.initialized() {
+            return;
+        }
+        if let Some(e) = envs.iter().find(|e| &e.name == wanted || &e.id == wanted) {
+            let env = EnvRef {
+                id: e.id.clone(),
+                name: e.name.clone(),
+            };
+            if self.source.set(env).is_err() {
+                tracing::debug!("source environment was resolved concurrently");
+            }
+        }
+    }
+
+    /// The app and database services (detected once, in the source environment: duplicated
+    /// environments keep the same service ids).
+    pub async fn roles(&self) -> Result<Roles, RailwayPlatformError> {
+        self.roles
+            .get_or_try_init(|| async {
+                let source = self.source_environment().await?;
+                let instances = self
+                    .client
+                    .service_instances(self.project(), &source.id)
+                    .await?;
+                let need_vars = self.config.database_service.is_none();
+                let mut services = Vec::with_capacity(instances.len());
+                for s in instances {
+                    let by_image = detect::looks_like_postgres(&s, None);
+                    let vars = if need_vars && !by_image {
+                        Some(self.service_vars(&source.id, &s.service_id, false).await?)
+                    } else {
+                        None
+                    };
+                    services.push((s, vars));
+                }
+                Ok(detect::detect_roles(
+                    &source.name,
+                    &services,
+                    self.config.app_service.as_deref(),
+                    self.config.database_service.as_deref(),
+                )?)
+            })
+            .await
+            .cloned()
+    }
+
+    async fn service_vars(
+        &self,
+        env_id: &str,
+        service_id: &str,
+        unrendered: bool,
+    ) -> Result<VariableSet, RailwayError> {
+        self.client
+            .variables(self.project(), env_id, Some(service_id), unrendered)
+            .await
+    }
+
+    async fn shared_vars(&self, env_id: &str) -> Result<VariableSet, RailwayError> {
+        self.client
+            .variables(self.project(), env_id, None, false)
+            .await
+    }
+
+    /// Whether the environment carries wpstage's marker; `None` when it does not exist.
+    async fn marker(&self, env_id: &str) -> Result<Option<VariableSet>, RailwayError> {
+        match self.shared_vars(env_id).await {
+            Ok(vars) => Ok(Some(vars)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn mark(&self, env: &EnvRef, pr: u64) -> Result<(), RailwayError> {
+        let mut vars = VariableSet::new();
+        vars.insert("WPSTAGE_MANAGED", "true");
+        vars.insert("WPSTAGE_PR", pr.to_string());
+        vars.insert(
+            "WPSTAGE_CREATED_AT",
+            humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        );
+        self.client
+            .upsert_variables(self.project(), &env.id, None, &vars, true)
+            .await
+    }
+
+    /// A deployment of `service` that is running, deploying the service if needed.
+    async fn ensure_deployed(
+        &self,
+        env: &EnvRef,
+        service: &ServiceRef,
+        timeout: Duration,
+    ) -> Result<(), RailwayPlatformError> {
+        let instances = self
+            .client
+            .service_instances(self.project(), &env.id)
+            .await?;
+        let instance = instances
+            .iter()
+            .find(|s| s.service_id == service.id)
+            .ok_or_else(|| RailwayPlatformError::ServiceMissing {
+                service: service.name.clone(),
+                environment: env.name.clone(),
+            })?;
+        let deployment_id = match &instance.latest_deployment {
+            Some(d) if d.status.is_ok() => return Ok(()),
+            Some(d) if !d.status.is_failed() => d.id.clone(),
+            _ => {
+                self.client
+                    .deploy_service(&env.id, &service.id, None)
+                    .await?
+            }
+        };
+        wait::deployment(
+            &self.client,
+            &self.config.poll,
+            &deployment_id,
+            &service.name,
+            timeout,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The service's live TCP proxy endpoint `(domain, port)`, asking for one if there is none.
+    async fn ensure_tcp_proxy(
+        &self,
+        env: &EnvRef,
+        service: &ServiceRef,
+    ) -> Result<(String, i64), RailwayPlatformError> {
+        let live = |proxies: Vec<crate::railway::TcpProxy>| {
+            proxies
+                .into_iter()
+                .find(|p| p.is_live())
+                .map(|p| (p.domain, p.proxy_port))
+        };
+        if let Some(found) = live(self.client.tcp_proxies(&env.id, &service.id, false).await?) {
+            return Ok(found);
+        }
+        info!(service = %service.name, environment = %env.name, "adding a TCP proxy");
+        self.client
+            .request_tcp_proxy(&env.id, &service.id, 5432)
+            .await?;
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_millis(250).min(self.config.poll.initial);
+        loop {
+            if let Some(found) = live(self.client.tcp_proxies(&env.id, &service.id, true).await?) {
+                return Ok(found);
+            }
+            if start.elapsed() + delay > self.config.tcp_proxy_timeout {
+                return Err(RailwayPlatformError::NoTcpProxy {
+                    service: service.name.clone(),
+                    environment: env.name.clone(),
+                    waited: start.elapsed(),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.poll.max);
+        }
+    }
+
+    /// The public URL of `service` in `env`: `DATABASE_PUBLIC_URL`, else built from the TCP
+    /// proxy and the PG* variables.
+    async fn public_url(
+        &self,
+        env: &EnvRef,
+        service: &ServiceRef,
+        proxy: Option<(String, i64)>,
+        hint: &'static str,
+    ) -> Result<DbUrl, RailwayPlatformError> {
+        let vars = self.service_vars(&env.id, &service.id, false).await?;
+        let no_url = || RailwayPlatformError::NoPublicUrl {
+            service: service.name.clone(),
+            environment: env.name.clone(),
+            hint,
+        };
+        if let Some(url) = vars
+            .expose("DATABASE_PUBLIC_URL")
+            .filter(|u| !u.trim().is_empty())
+            .and_then(|u| DbUrl::parse(u, "Railway database").ok())
+        {
+            return Ok(url);
+        }
+        let proxy = match proxy {
+            Some(p) => p,
+            None => self
+                .client
+                .tcp_proxies(&env.id, &service.id, false)
+                .await?
+                .into_iter()
+                .find(|p| p.is_live())
+                .map(|p| (p.domain, p.proxy_port))
+                .ok_or_else(no_url)?,
+        };
+        let get = |a: &str, b: &str| {
+            vars.expose(a)
+                .or_else(|| vars.expose(b))
+                .filter(|v| !v.is_empty())
+        };
+        let user = get("PGUSER", "POSTGRES_USER").unwrap_or("postgres");
+        let password = get("PGPASSWORD", "POSTGRES_PASSWORD").ok_or_else(no_url)?;
+        let database = get("PGDATABASE", "POSTGRES_DB").unwrap_or("railway");
+        let port = u16::try_from(proxy.1).map_err(|_| no_url())?;
+        Ok(DbUrl::from_parts(&proxy.0, port, user, password, database))
+    }
+
+    /// Connects until the server answers (a fresh deployment may still be starting).
+    async fn wait_reachable(&self, url: &DbUrl) -> anyhow::Result<()> {
+        let start = std::time::Instant::now();
+        let mut delay = self.config.poll.initial;
+        loop {
+            match crate::postgres::connect(url, crate::postgres::Side::Target).await {
+                Ok(_) => return Ok(()),
+                Err(e) if start.elapsed() + delay > self.config.database_timeout => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "the staging database {url} did not accept connections within {:?}",
+                        self.config.database_timeout
+                    )));
+                }
+                Err(e) => warn!("staging database not reachable yet ({e}); retrying"),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.config.poll.max);
+        }
+    }
+
+    /// What fidelity compares, read from Railway.
+    async fn shape(&self, env: &EnvRef) -> Result<EnvShape, RailwayError> {
+        let instances = self
+            .client
+            .service_instances(self.project(), &env.id)
+            .await?;
+        let volumes = self
+            .client
+            .volume_instances(self.project(), &env.id)
+            .await?;
+        let mut shape = EnvShape {
+            shared_variables: names(&self.shared_vars(&env.id).await?),
+            ..EnvShape::default()
+        };
+        let mut by_id = BTreeMap::new();
+        for s in &instances {
+            by_id.insert(s.service_id.clone(), s.service_name.clone());
+            let vars = self.service_vars(&env.id, &s.service_id, true).await?;
+            shape.services.insert(s.service_name.clone(), names(&vars));
+            let custom = s
+                .domains
+                .custom_domains
+                .iter()
+                .map(|d| d.domain.clone())
+                .collect();
+            shape.domains.insert(
+                s.service_name.clone(),
+                (!s.domains.service_domains.is_empty(), custom),
+            );
+        }
+        for v in volumes {
+            let service = v
+                .service_id
+                .as_ref()
+                .and_then(|id| by_id.get(id))
+                .cloned()
+                .unwrap_or_else(|| "(unattached)".to_owned());
+            shape
+                .volumes
+                .entry(service)
+                .or_default()
+                .insert(v.mount_path);
+        }
+        Ok(shape)
+    }
+}
+
+fn names(vars: &VariableSet) -> BTreeSet<String> {
+    vars.names().map(str::to_owned).collect()
+}
+
+fn parse_marker(vars: &VariableSet) -> bool {
+    vars.expose("WPSTAGE_MANAGED") == Some("true")
+}
+
+fn parse_time(s: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(s.trim_end_matches('Z')).ok()
+}
+
+mod platform_impl;

@@ -1,0 +1,248 @@
+//! [`Platform`] for [`RailwayPlatform`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::{info, instrument, warn};
+
+use super::{
+    ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, fidelity,
+    parse_marker, parse_time, wait,
+};
+use crate::lifecycle::{DeploymentSummary, FidelityIssue};
+use crate::postgres::DbUrl;
+use crate::railway::{Environment, RailwayError, VariableSet};
+
+/// An environment that appeared this long before `environmentCreate` was sent still counts as
+/// created by it (clock skew between here and Railway).
+const CREATE_SKEW: Duration = Duration::from_secs(300);
+
+impl Platform for RailwayPlatform {
+    fn name(&self) -> &'static str {
+        "railway"
+    }
+
+    #[instrument(skip(self))]
+    async fn find_environment(&self, name: &str) -> anyhow::Result<Option<EnvRef>> {
+        let envs = self.client.environments(self.project()).await?;
+        self.remember_source(&envs);
+        let Some(env) = envs.into_iter().find(|e| e.name == name) else {
+            return Ok(None);
+        };
+        match self.marker(&env.id).await? {
+            None => Ok(None),
+            Some(vars) if parse_marker(&vars) => Ok(Some(to_ref(&env))),
+            Some(_) => Err(RailwayPlatformError::NotManaged {
+                name: name.to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    #[instrument(skip(self))]
+    async fn create_environment(&self, name: &str, pr: u64) -> anyhow::Result<EnvRef> {
+        let source = self.source_environment().await?;
+        let sent_at = SystemTime::now();
+        let env = match self
+            .client
+            .create_environment(self.project(), name, &source.id)
+            .await
+        {
+            Ok(env) => to_ref(&env),
+            Err(e @ (RailwayError::Uncertain { .. } | RailwayError::Unavailable { .. })) => {
+                // The request may have gone through: adopt the environment only if it is new
+                // and unmarked, i.e. this very request made it.
+                warn!("environment creation ended unclear ({e}); looking for it");
+                let envs = self.client.environments(self.project()).await?;
+                let made_now = envs.into_iter().find(|env| {
+                    env.name == name
+                        && env
+                            .created_at
+                            .as_deref()
+                            .and_then(parse_time)
+                            .is_some_and(|t| t + CREATE_SKEW >= sent_at)
+                });
+                match made_now {
+                    Some(env) => to_ref(&env),
+                    None => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Err(e) = self.mark(&env, pr).await {
+            warn!("could not mark environment {name} as wpstage's; deleting it");
+            if let Err(del) = self.client.delete_environment(&env.id).await {
+                warn!("could not delete unmarked environment {name}: {del}");
+            }
+            return Err(anyhow::Error::new(e).context(format!(
+                "environment {name} was created but could not be marked as wpstage's, so it was removed"
+            )));
+        }
+        info!(environment = name, id = %env.id, "created");
+        Ok(env)
+    }
+
+    #[instrument(skip(self))]
+    async fn delete_environment(&self, env: &EnvRef) -> anyhow::Result<bool> {
+        match self.marker(&env.id).await? {
+            None => return Ok(false),
+            Some(vars) if !parse_marker(&vars) => {
+                return Err(RailwayPlatformError::NotManaged {
+                    name: env.name.clone(),
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        match self.client.delete_environment(&env.id).await {
+            Ok(deleted) => Ok(deleted),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[instrument(skip(self))]
+    async fn list_environments(&self) -> anyhow::Result<Vec<EnvInfo>> {
+        let envs = self.client.environments(self.project()).await?;
+        let mut out = Vec::new();
+        // wpstage creates ephemeral environments only; the others need no marker lookup.
+        for env in envs.into_iter().filter(|e| e.is_ephemeral) {
+            let Some(vars) = self.marker(&env.id).await? else {
+                continue;
+            };
+            if !parse_marker(&vars) {
+                continue;
+            }
+            let created_at = vars
+                .expose("WPSTAGE_CREATED_AT")
+                .and_then(parse_time)
+                .or_else(|| env.created_at.as_deref().and_then(parse_time));
+            out.push(EnvInfo {
+                env: to_ref(&env),
+                pr: vars.expose("WPSTAGE_PR").and_then(|p| p.parse().ok()),
+                created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    #[instrument(skip(self))]
+    async fn preview_url(&self, env: &EnvRef) -> anyhow::Result<String> {
+        let app = self.roles().await?.app;
+        let domains = self
+            .client
+            .domains(self.project(), &env.id, &app.id)
+            .await?;
+        let domain = match domains.service_domains.into_iter().next() {
+            Some(d) => d.domain,
+            None => {
+                self.client
+                    .create_service_domain(&env.id, &app.id, None)
+                    .await?
+                    .domain
+            }
+        };
+        Ok(format!("https://{domain}"))
+    }
+
+    #[instrument(skip(self))]
+    async fn source_database(&self) -> anyhow::Result<DbUrl> {
+        if let Some(url) = &self.config.source_database_url {
+            return Ok(url.clone());
+        }
+        let source = self.source_environment().await?;
+        let db = self.roles().await?.database;
+        Ok(self
+            .public_url(
+                &source,
+                &db,
+                None,
+                "add a TCP proxy to the database in the source environment (Settings → \
+                 Networking) or pass --source-database-url",
+            )
+            .await?)
+    }
+
+    #[instrument(skip(self))]
+    async fn staging_database(&self, env: &EnvRef) -> anyhow::Result<DbUrl> {
+        let db = self.roles().await?.database;
+        let start = Instant::now();
+        // The proxy first, so that the deployment already sees it.
+        let proxy = self.ensure_tcp_proxy(env, &db).await?;
+        self.ensure_deployed(env, &db, self.config.database_timeout)
+            .await?;
+        let url = self
+            .public_url(
+                env,
+                &db,
+                Some(proxy),
+                "rerun; if it persists, look at the service's variables",
+            )
+            .await?;
+        self.wait_reachable(&url).await?;
+        info!(environment = %env.name, waited = ?start.elapsed(), "staging database ready");
+        Ok(url)
+    }
+
+    #[instrument(skip(self, vars))]
+    async fn configure_app(
+        &self,
+        env: &EnvRef,
+        vars: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let app = self.roles().await?.app;
+        let set: VariableSet = vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        self.client
+            .upsert_variables(self.project(), &env.id, Some(&app.id), &set, true)
+            .await?;
+        Ok(())
+    }
+
+    #[instrument(skip(self))]
+    async fn deploy_app(
+        &self,
+        env: &EnvRef,
+        sha: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<DeploymentSummary> {
+        let app = self.roles().await?.app;
+        let id = self
+            .client
+            .deploy_service(&env.id, &app.id, Some(sha))
+            .await?;
+        let done =
+            wait::deployment(&self.client, &self.config.poll, &id, &app.name, timeout).await?;
+        Ok(DeploymentSummary {
+            id: done.id,
+            status: done.status.as_str().to_owned(),
+            sha: sha.to_owned(),
+        })
+    }
+
+    #[instrument(skip(self))]
+    async fn fidelity(
+        &self,
+        env: &EnvRef,
+        overrides: &[String],
+    ) -> anyhow::Result<Vec<FidelityIssue>> {
+        let source = self.source_environment().await?;
+        let source_shape = self.shape(&source).await?;
+        let pr_shape = self.shape(env).await?;
+        Ok(fidelity::compare(&source_shape, &pr_shape, overrides))
+    }
+
+    fn api_use(&self) -> ApiUse {
+        let count = self.client.request_count();
+        ApiUse {
+            calls: count.calls,
+            polls: count.polls,
+        }
+    }
+}
+
+fn to_ref(env: &Environment) -> EnvRef {
+    EnvRef {
+        id: env.id.clone(),
+        name: env.name.clone(),
+    }
+}

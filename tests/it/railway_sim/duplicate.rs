@@ -1,0 +1,79 @@
+//! Simulated environment duplication (`environmentCreate` with `sourceEnvironmentId`): services,
+//! variables and volumes are copied; domains are not; TCP proxies only when the simulator is
+//! told to; a Postgres service gets a fresh real database on the staging cluster.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use super::state::{Backing, SimEnv, SimInstance, State};
+
+impl State {
+    pub(super) fn create_env(
+        &mut self,
+        input: &Value,
+        new_db: Option<Backing>,
+    ) -> Result<Value, String> {
+        let project = input["projectId"].as_str().unwrap_or_default().to_owned();
+        let name = input["name"].as_str().unwrap_or_default().to_owned();
+        if !self.projects.contains_key(&project) {
+            return Err("Project not found".to_owned());
+        }
+        if self
+            .envs
+            .iter()
+            .any(|e| e.project_id == project && e.name == name)
+        {
+            return Err(format!("Environment with name {name} already exists"));
+        }
+        let id = self.id("env");
+        let source = input["sourceEnvironmentId"].as_str().map(str::to_owned);
+        let shared = match &source {
+            Some(s) => self.env(s)?.shared.clone(),
+            None => BTreeMap::new(),
+        };
+        self.envs.push(SimEnv {
+            id: id.clone(),
+            project_id: project,
+            name,
+            created_at: SystemTime::now(),
+            ephemeral: input["ephemeral"].as_bool() == Some(true),
+            source: source.clone(),
+            shared,
+        });
+        let copies: Vec<SimInstance> = self
+            .instances
+            .iter()
+            .filter(|i| Some(&i.env_id) == source.as_ref())
+            .cloned()
+            .collect();
+        for mut inst in copies {
+            inst.id = self.id("si");
+            inst.env_id = id.clone();
+            inst.service_domains.clear();
+            inst.custom_domains.clear();
+            inst.latest = None;
+            if !self.copy_tcp_proxies {
+                inst.tcp_proxy = None;
+            }
+            for v in &mut inst.volumes {
+                v.0 = self.id("vi");
+                v.1 = self.id("vol");
+            }
+            if inst.backing.is_some() {
+                let b = new_db
+                    .clone()
+                    .ok_or("the simulator had no database for the copy")?;
+                inst.vars.insert("POSTGRES_USER".into(), b.user.clone());
+                inst.vars
+                    .insert("POSTGRES_PASSWORD".into(), b.password.clone());
+                inst.vars.insert("POSTGRES_DB".into(), b.database.clone());
+                inst.backing = Some(b);
+            }
+            self.instances.push(inst);
+        }
+        let env = self.env(&id)?;
+        Ok(self.env_json(env))
+    }
+}

@@ -1,0 +1,503 @@
+//! The simulated Railway's state: projects, environments, services, service instances,
+//! variables, domains, TCP proxies and deployments, with resolvers for the root fields wpstage
+//! uses. Everything here is simulated; only the databases behind Postgres services are real.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use apollo_compiler::executable::Field;
+use serde_json::{Value, json};
+
+use super::exec::{arg, child_arg};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Account,
+    ProjectToken {
+        project: String,
+        environment: String,
+    },
+    Nobody,
+}
+
+/// Where a simulated Postgres service's real database lives.
+#[derive(Debug, Clone)]
+pub struct Backing {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimEnv {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub created_at: SystemTime,
+    pub ephemeral: bool,
+    pub source: Option<String>,
+    pub shared: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimProxy {
+    pub id: String,
+    pub domain: String,
+    pub port: u16,
+    pub app_port: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimInstance {
+    pub id: String,
+    pub env_id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub image: Option<String>,
+    pub vars: BTreeMap<String, String>,
+    pub service_domains: Vec<(String, String)>,
+    pub custom_domains: Vec<(String, String)>,
+    pub tcp_proxy: Option<SimProxy>,
+    /// (volume instance id, volume id, volume name, mount path)
+    pub volumes: Vec<(String, String, String, String)>,
+    pub latest: Option<String>,
+    pub backing: Option<Backing>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimDeployment {
+    pub id: String,
+    /// The service instance deployed (kept for debugging a failing test).
+    #[allow(dead_code)]
+    pub instance_id: String,
+    pub step: usize,
+    pub outcome: String,
+    pub commit_sha: Option<String>,
+}
+
+pub const STEPS: [&str; 3] = ["QUEUED", "BUILDING", "DEPLOYING"];
+
+impl SimDeployment {
+    pub fn status(&self) -> &str {
+        STEPS
+            .get(self.step)
+            .copied()
+            .unwrap_or(self.outcome.as_str())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub projects: BTreeMap<String, (String, String)>,
+    pub envs: Vec<SimEnv>,
+    pub instances: Vec<SimInstance>,
+    pub deployments: BTreeMap<String, SimDeployment>,
+    pub project_tokens: BTreeMap<String, (String, String)>,
+    /// Service name → final status of its next deployments (`FAILED`, `CRASHED`).
+    pub deploy_outcomes: BTreeMap<String, String>,
+    pub page_size: usize,
+    /// Copy TCP proxies when duplicating (open point of the brief; off by default).
+    pub copy_tcp_proxies: bool,
+    pub next: u64,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+impl State {
+    pub fn id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}-{}", self.next)
+    }
+
+    pub(super) fn env(&self, id: &str) -> Result<&SimEnv, String> {
+        self.envs
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| "Environment not found".to_owned())
+    }
+
+    fn instance_mut(&mut self, env: &str, service: &str) -> Result<&mut SimInstance, String> {
+        self.instances
+            .iter_mut()
+            .find(|i| i.env_id == env && i.service_id == service)
+            .ok_or_else(|| "Service instance not found".to_owned())
+    }
+
+    fn deployed(&self, inst: &SimInstance) -> bool {
+        inst.latest
+            .as_ref()
+            .and_then(|d| self.deployments.get(d))
+            .is_some_and(|d| d.status() == "SUCCESS")
+    }
+
+    /// Variables as Railway renders them: `${{NAME}}` references resolved against the service's
+    /// own variables and the Railway-provided ones; a variable with an unresolvable reference
+    /// renders empty (e.g. `DATABASE_PUBLIC_URL` without a TCP proxy).
+    fn rendered(&self, inst: &SimInstance) -> BTreeMap<String, String> {
+        let mut provided = BTreeMap::new();
+        provided.insert(
+            "RAILWAY_PRIVATE_DOMAIN".to_owned(),
+            format!("{}.railway.internal", inst.service_name.to_lowercase()),
+        );
+        if let Some((_, d)) = inst.service_domains.first() {
+            provided.insert("RAILWAY_PUBLIC_DOMAIN".to_owned(), d.clone());
+        }
+        if let (Some(p), true) = (&inst.tcp_proxy, self.deployed(inst)) {
+            provided.insert("RAILWAY_TCP_PROXY_DOMAIN".to_owned(), p.domain.clone());
+            provided.insert("RAILWAY_TCP_PROXY_PORT".to_owned(), p.port.to_string());
+        }
+        inst.vars
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    render(v, &inst.vars, &provided, 0).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    fn instance_json(&self, inst: &SimInstance) -> Value {
+        let latest = inst.latest.as_ref().and_then(|d| self.deployments.get(d)).map(|d| {
+            json!({"id": d.id, "status": d.status(), "statusUpdatedAt": rfc3339(SystemTime::now()), "createdAt": rfc3339(SystemTime::now())})
+        });
+        json!({
+            "id": inst.id, "serviceId": inst.service_id, "serviceName": inst.service_name,
+            "environmentId": inst.env_id,
+            "source": {"image": inst.image, "repo": null},
+            "latestDeployment": latest,
+            "domains": self.domains_json(inst),
+        })
+    }
+
+    fn domains_json(&self, inst: &SimInstance) -> Value {
+        json!({
+            "serviceDomains": inst.service_domains.iter().map(|(id, d)| json!({
+                "id": id, "domain": d, "targetPort": null, "suffix": "up.railway.app", "syncStatus": "ACTIVE"
+            })).collect::<Vec<_>>(),
+            "customDomains": inst.custom_domains.iter().map(|(id, d)| json!({"id": id, "domain": d, "targetPort": null})).collect::<Vec<_>>(),
+        })
+    }
+
+    fn page(&self, items: Vec<(String, Value)>, first: &Value, after: &Value) -> Value {
+        let size = first.as_u64().map_or(self.page_size, |f| {
+            usize::try_from(f).unwrap_or(usize::MAX).min(self.page_size)
+        });
+        let start = match after.as_str() {
+            Some(cursor) => items
+                .iter()
+                .position(|(c, _)| c == cursor)
+                .map_or(items.len(), |p| p + 1),
+            None => 0,
+        };
+        let slice: Vec<&(String, Value)> = items.iter().skip(start).take(size).collect();
+        let has_next = start + slice.len() < items.len();
+        json!({
+            "edges": slice.iter().map(|(c, n)| json!({"cursor": c, "node": n})).collect::<Vec<_>>(),
+            "pageInfo": {"hasNextPage": has_next, "hasPreviousPage": start > 0,
+                         "endCursor": slice.last().map(|(c, _)| c.clone()), "startCursor": slice.first().map(|(c, _)| c.clone())},
+        })
+    }
+
+    pub(super) fn env_json(&self, e: &SimEnv) -> Value {
+        let source = e
+            .source
+            .as_ref()
+            .and_then(|s| self.env(s).ok())
+            .map(|s| json!({"id": s.id, "name": s.name}));
+        json!({"id": e.id, "name": e.name, "isEphemeral": e.ephemeral, "createdAt": rfc3339(e.created_at),
+               "projectId": e.project_id, "sourceEnvironment": source, "unmergedChangesCount": 0})
+    }
+
+    fn check_scope(
+        &self,
+        caller: &Caller,
+        env: Option<&str>,
+        mutation: bool,
+    ) -> Result<(), String> {
+        match caller {
+            Caller::Account => Ok(()),
+            Caller::ProjectToken { environment, .. }
+                if !mutation && env == Some(environment.as_str()) =>
+            {
+                Ok(())
+            }
+            _ => Err("Not Authorized".to_owned()),
+        }
+    }
+
+    /// Resolves one root field to its full JSON value (projected by the caller).
+    pub fn resolve(
+        &mut self,
+        field: &Field,
+        vars: &Value,
+        caller: &Caller,
+        new_db: Option<Backing>,
+    ) -> Result<Value, String> {
+        let a = |n: &str| arg(field, n, vars);
+        let s = |n: &str| {
+            arg(field, n, vars)
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        match field.name.as_str() {
+            "projectToken" => match caller {
+                Caller::ProjectToken {
+                    project,
+                    environment,
+                } => Ok(
+                    json!({"projectId": project, "environmentId": environment, "id": "pt", "name": "sim"}),
+                ),
+                _ => Err("Project Token not found".to_owned()),
+            },
+            "project" => {
+                self.check_scope(caller, None, false)?;
+                let id = s("id");
+                let (name, base) = self.projects.get(&id).ok_or("Project not found")?;
+                Ok(
+                    json!({"id": id, "name": name, "workspaceId": "ws-1", "baseEnvironmentId": base, "prDeploys": false}),
+                )
+            }
+            "environments" => {
+                self.check_scope(caller, None, false)?;
+                let project = s("projectId");
+                let ephemeral = a("isEphemeral").as_bool();
+                let items = self
+                    .envs
+                    .iter()
+                    .filter(|e| {
+                        e.project_id == project && ephemeral.is_none_or(|x| x == e.ephemeral)
+                    })
+                    .map(|e| (e.id.clone(), self.env_json(e)))
+                    .collect();
+                Ok(self.page(items, &a("first"), &a("after")))
+            }
+            "environment" => {
+                let id = s("id");
+                self.check_scope(caller, Some(&id), false)?;
+                let mut env = self.env_json(self.env(&id)?);
+                let instances = self
+                    .instances
+                    .iter()
+                    .filter(|i| i.env_id == id)
+                    .map(|i| (i.id.clone(), self.instance_json(i)))
+                    .collect();
+                let volumes = self.instances.iter().filter(|i| i.env_id == id)
+                    .flat_map(|i| i.volumes.iter().map(move |(vid, volid, name, mount)| (vid.clone(), json!({
+                        "id": vid, "serviceId": i.service_id, "mountPath": mount, "volume": {"id": volid, "name": name}}))))
+                    .collect();
+                env["serviceInstances"] = self.page(
+                    instances,
+                    &child_arg(field, "serviceInstances", "first", vars),
+                    &child_arg(field, "serviceInstances", "after", vars),
+                );
+                env["volumeInstances"] = self.page(
+                    volumes,
+                    &child_arg(field, "volumeInstances", "first", vars),
+                    &child_arg(field, "volumeInstances", "after", vars),
+                );
+                Ok(env)
+            }
+            "environmentCreate" => {
+                self.check_scope(caller, None, true)?;
+                self.create_env(&a("input"), new_db)
+            }
+            "environmentDelete" => {
+                self.check_scope(caller, None, true)?;
+                let id = s("id");
+                self.env(&id)?;
+                self.envs.retain(|e| e.id != id);
+                self.instances.retain(|i| i.env_id != id);
+                Ok(json!(true))
+            }
+            "variables" => {
+                let env = s("environmentId");
+                self.check_scope(caller, Some(&env), false)?;
+                self.env(&env)?;
+                let unrendered = a("unrendered").as_bool() == Some(true);
+                let map = match a("serviceId").as_str() {
+                    None => self.env(&env)?.shared.clone(),
+                    Some(service) => {
+                        let inst = self.instance_mut(&env, service)?.clone();
+                        if unrendered {
+                            inst.vars.clone()
+                        } else {
+                            self.rendered(&inst)
+                        }
+                    }
+                };
+                Ok(json!(map))
+            }
+            "variableCollectionUpsert" => {
+                let input = a("input");
+                let env = input["environmentId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                self.check_scope(caller, Some(&env), true)?;
+                self.env(&env)?;
+                let new: BTreeMap<String, String> =
+                    serde_json::from_value(input["variables"].clone())
+                        .map_err(|e| e.to_string())?;
+                let replace = input["replace"].as_bool() == Some(true);
+                let target = match input["serviceId"].as_str() {
+                    None => {
+                        &mut self
+                            .envs
+                            .iter_mut()
+                            .find(|e| e.id == env)
+                            .ok_or("Environment not found")?
+                            .shared
+                    }
+                    Some(service) => &mut self.instance_mut(&env, service)?.vars,
+                };
+                if replace {
+                    target.clear();
+                }
+                target.extend(new);
+                Ok(json!(true))
+            }
+            "serviceInstanceDeployV2" => {
+                let env = s("environmentId");
+                self.check_scope(caller, Some(&env), true)?;
+                let id = self.id("dep");
+                let sha = a("commitSha").as_str().map(str::to_owned);
+                let inst = self.instance_mut(&env, &s("serviceId"))?;
+                inst.latest = Some(id.clone());
+                let (instance_id, service_name) = (inst.id.clone(), inst.service_name.clone());
+                let outcome = self
+                    .deploy_outcomes
+                    .get(&service_name)
+                    .cloned()
+                    .unwrap_or_else(|| "SUCCESS".to_owned());
+                self.deployments.insert(
+                    id.clone(),
+                    SimDeployment {
+                        id: id.clone(),
+                        instance_id,
+                        step: 0,
+                        outcome,
+                        commit_sha: sha,
+                    },
+                );
+                Ok(json!(id))
+            }
+            "deployment" => {
+                self.check_scope(caller, None, false)?;
+                let d = self
+                    .deployments
+                    .get_mut(&s("id"))
+                    .ok_or("Deployment not found")?;
+                d.step = (d.step + 1).min(STEPS.len());
+                Ok(
+                    json!({"id": d.id, "status": d.status(), "statusUpdatedAt": rfc3339(SystemTime::now()),
+                          "createdAt": rfc3339(SystemTime::now()), "staticUrl": null, "deploymentStopped": false}),
+                )
+            }
+            "domains" => {
+                let env = s("environmentId");
+                self.check_scope(caller, Some(&env), false)?;
+                let inst = self.instance_mut(&env, &s("serviceId"))?.clone();
+                Ok(self.domains_json(&inst))
+            }
+            "serviceDomainCreate" => {
+                let input = a("input");
+                let env = input["environmentId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                self.check_scope(caller, Some(&env), true)?;
+                let id = self.id("domain");
+                let env_name = self.env(&env)?.name.clone();
+                let inst =
+                    self.instance_mut(&env, input["serviceId"].as_str().unwrap_or_default())?;
+                let domain = format!(
+                    "{}-{}-{id}.up.railway.app",
+                    inst.service_name.to_lowercase(),
+                    env_name
+                );
+                inst.service_domains.push((id.clone(), domain.clone()));
+                Ok(
+                    json!({"id": id, "domain": domain, "targetPort": input["targetPort"], "syncStatus": "ACTIVE", "suffix": "up.railway.app"}),
+                )
+            }
+            "tcpProxies" => {
+                let env = s("environmentId");
+                self.check_scope(caller, Some(&env), false)?;
+                let inst = self.instance_mut(&env, &s("serviceId"))?;
+                Ok(json!(inst.tcp_proxy.iter().map(|p| json!({
+                    "id": p.id, "domain": p.domain, "proxyPort": p.port, "applicationPort": p.app_port,
+                    "syncStatus": "ACTIVE", "deletedAt": null})).collect::<Vec<_>>()))
+            }
+            "environmentPatchCommit" => {
+                let env = s("environmentId");
+                self.check_scope(caller, Some(&env), true)?;
+                self.env(&env)?;
+                let patch = a("patch");
+                let services = patch["services"].as_object().cloned().unwrap_or_default();
+                for (service, config) in services {
+                    let Some(ports) = config
+                        .pointer("/networking/tcpProxies")
+                        .and_then(Value::as_object)
+                    else {
+                        continue;
+                    };
+                    let Some(app_port) = ports.keys().next().and_then(|p| p.parse::<u16>().ok())
+                    else {
+                        continue;
+                    };
+                    let id = self.id("proxy");
+                    let inst = self.instance_mut(&env, &service)?;
+                    if inst.tcp_proxy.is_none() {
+                        let (domain, port) = inst.backing.as_ref().map_or_else(
+                            || ("sim.proxy.rlwy.net".to_owned(), 40_000),
+                            |b| (b.host.clone(), b.port),
+                        );
+                        inst.tcp_proxy = Some(SimProxy {
+                            id,
+                            domain,
+                            port,
+                            app_port,
+                        });
+                    }
+                }
+                let workflow = self.id("workflow");
+                Ok(json!(workflow))
+            }
+            other => Err(format!("the simulated Railway does not implement {other}")),
+        }
+    }
+}
+
+fn render(
+    value: &str,
+    own: &BTreeMap<String, String>,
+    provided: &BTreeMap<String, String>,
+    depth: u32,
+) -> Option<String> {
+    if depth > 5 {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}")? + start;
+        let name = rest[start + 3..end].trim();
+        let resolved = match (own.get(name), provided.get(name)) {
+            (Some(v), _) => render(v, own, provided, depth + 1)?,
+            (None, Some(v)) => v.clone(),
+            (None, None) => return None,
+        };
+        out.push_str(&resolved);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
