@@ -191,14 +191,6 @@ impl Run<'_> {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
         phases.mark("data");
-        if let Some(t) = &self.transforms {
-            let found = t
-                .verify(&ddl)
-                .await
-                .context("verifying the transformed copy")?;
-            self.warnings.extend(found);
-            phases.mark("leak check");
-        }
 
         let post_count = post.entries.len();
         let session = format!("{settings}\n{}", post.preamble);
@@ -234,6 +226,14 @@ impl Run<'_> {
             serial.iter().map(|e| (label(e), e.sql.clone())).collect();
         copy::run_statements(build, &session, serial, 1).await?;
         phases.mark("post-data");
+        if let Some(t) = &self.transforms {
+            let found = t
+                .verify(&ddl)
+                .await
+                .context("verifying the transformed copy")?;
+            self.warnings.extend(found);
+            phases.mark("leak check");
+        }
 
         set_sequences(&ddl, &build_server, &self.sequences).await?;
         phases.mark("sequences");

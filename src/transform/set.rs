@@ -141,6 +141,7 @@ impl TransformSet {
             .chain(plan.cond.iter().flat_map(|c| {
                 c.columns
                     .iter()
+                    .filter(|(_, k)| k.pii().is_some())
                     .map(|(i, _)| (plan.table.clone(), plan.columns[*i].name.clone()))
             }))
             .collect();

@@ -59,7 +59,7 @@ async fn source_pii() -> Vec<String> {
     all
 }
 
-/// All text of every table, one string per row.
+/// All text of every table, one `table: row` string per row.
 async fn all_text(url: &wpstage::postgres::DbUrl) -> Vec<String> {
     let c = client(url).await;
     let tables = strings(

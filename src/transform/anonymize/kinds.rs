@@ -31,6 +31,9 @@ pub enum Kind {
     /// Walk a serialized/JSON value and anonymize leaves by their key name
     /// (`email`, `billing_phone`, `ip_address`, …).
     PiiKeys,
+    /// Every email address inside the value (plain text, serialized or JSON) becomes a
+    /// pseudonymous email; everything else stays. The default for EAV values no rule names.
+    EmailsInside,
     Fixed(String),
     Null,
     DeleteRow,
@@ -68,6 +71,7 @@ impl Kind {
             Kind::Slug => "slug",
             Kind::PasswordHash => "password_hash",
             Kind::PiiKeys => "pii_keys",
+            Kind::EmailsInside => "emails_inside",
             Kind::Fixed(_) => "fixed",
             Kind::Null => "null",
             Kind::DeleteRow => "delete_row",
@@ -110,6 +114,7 @@ impl Kind {
         "slug",
         "password_hash",
         "pii_keys",
+        "emails_inside",
         "fixed:<value>",
         "null",
         "delete_row",
@@ -152,6 +157,7 @@ impl FromStr for Kind {
             "slug" => Kind::Slug,
             "password_hash" => Kind::PasswordHash,
             "pii_keys" => Kind::PiiKeys,
+            "emails_inside" => Kind::EmailsInside,
             "blank" | "empty" => Kind::Fixed(String::new()),
             "null" => Kind::Null,
             "delete_row" | "delete" => Kind::DeleteRow,

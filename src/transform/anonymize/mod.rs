@@ -36,6 +36,8 @@ pub struct MetaRules {
     pub globs: Vec<(String, Kind)>,
     /// Blank credential-looking options (see `wordpress_rules`).
     pub secret_heuristic: bool,
+    /// Applied when no key rule matches (e.g. `emails_inside` for plugin settings).
+    pub fallback: Option<Kind>,
 }
 
 impl MetaRules {
@@ -62,7 +64,7 @@ impl MetaRules {
             {
                 Some(Kind::Fixed(String::new()))
             }
-            None => None,
+            None => self.fallback.clone(),
         }
     }
 }
@@ -180,12 +182,17 @@ pub fn apply(kind: &Kind, value: Option<&str>, ctx: &mut ApplyCtx<'_>) -> Result
         _ => {}
     }
     let v = value.unwrap_or("");
+    // Most values hold no address at all; skip the parse for them.
+    if matches!(kind, Kind::EmailsInside) && !v.contains('@') {
+        return Ok(Applied::Unchanged);
+    }
     let new = match kind {
         Kind::Fixed(f) => f.clone(),
         Kind::PasswordHash => pseudonym::LOCKED_PASSWORD.to_string(),
         _ => match structured(kind, v, ctx, 0)? {
             Some(s) => s,
             None if matches!(kind, Kind::PiiKeys) => return Ok(Applied::Unchanged),
+            None if matches!(kind, Kind::EmailsInside) => replace_emails(v, ctx),
             None => ctx.scalar(kind, v),
         },
     };
@@ -281,6 +288,7 @@ impl LeafVisitor for KindVisitor<'_, '_, '_> {
         let new = match structured(&kind, s, self.ctx, self.depth + 1) {
             Ok(Some(n)) => n,
             Ok(None) if matches!(kind, Kind::PiiKeys) => return Ok(None),
+            Ok(None) if matches!(kind, Kind::EmailsInside) => replace_emails(s, self.ctx),
             Ok(None) => match kind {
                 Kind::Fixed(f) => f,
                 Kind::Null | Kind::DeleteRow => String::new(),
@@ -303,6 +311,31 @@ impl LeafVisitor for KindVisitor<'_, '_, '_> {
         self.error = Some(format!("cannot reach inside: {}", reason.as_str()));
         Ok(())
     }
+}
+
+/// Replaces every email-address token of plain text with its pseudonym.
+fn replace_emails(text: &str, ctx: &mut ApplyCtx<'_>) -> String {
+    let is_token =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '@');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| !is_token(c)).unwrap_or(tail.len());
+        let token = &tail[..end];
+        // A sentence may end right after the address.
+        let trimmed = token.trim_end_matches('.');
+        if trimmed.contains('@') && super::leak::looks_like_pii(trimmed) == Some(PiiKind::Email) {
+            out.push_str(&ctx.scalar(&Kind::Email, trimmed));
+            out.push_str(&token[trimmed.len()..]);
+        } else {
+            out.push_str(token);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Run-wide registry that detects two originals sharing one pseudonym.

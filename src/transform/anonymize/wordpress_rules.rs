@@ -71,6 +71,8 @@ fn meta(key: &str, value: &str, exact: &[(&str, Kind)], globs: &[(&str, Kind)]) 
             .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
             .collect(),
         secret_heuristic: false,
+        // Plugin settings and form data keep addresses under keys no rule can list.
+        fallback: Some(Kind::EmailsInside),
     }
 }
 
@@ -140,6 +142,7 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
                 ("comment_author_url", blank()),
                 ("comment_author_ip", Kind::Ip),
                 ("comment_agent", Kind::UserAgent),
+                ("comment_content", Kind::EmailsInside),
             ]);
         }
         "options" => {
@@ -171,6 +174,12 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
             ));
         }
         "posts" => {
+            // Free text keeps its words, but not the addresses written into it.
+            t.columns = cols(&[
+                ("post_title", Kind::EmailsInside),
+                ("post_excerpt", Kind::EmailsInside),
+                ("post_content", Kind::EmailsInside),
+            ]);
             t.conditional.push(Conditional {
                 column: "post_type".into(),
                 equals: "user_request".into(),

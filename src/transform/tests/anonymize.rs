@@ -141,7 +141,8 @@ fn meta_rules_resolution() {
     );
     assert_eq!(m.kind_for("_billing_country", None), Some(Kind::PiiKeys));
     assert_eq!(m.kind_for("_customer_ip_address", None), Some(Kind::Ip));
-    assert_eq!(m.kind_for("_thumbnail_id", None), None);
+    // Keys no rule names still lose the email addresses inside their values.
+    assert_eq!(m.kind_for("_thumbnail_id", None), Some(Kind::EmailsInside));
     let o = wordpress_rules::builtin("options")
         .and_then(|t| t.meta)
         .expect("options rules");
@@ -155,18 +156,24 @@ fn meta_rules_resolution() {
             "woocommerce_myaccount_lost_password_endpoint",
             Some("lost-password")
         ),
-        None
+        Some(Kind::EmailsInside)
     );
     assert_eq!(
         o.kind_for("woocommerce_registration_generate_password", Some("yes")),
-        None
+        Some(Kind::EmailsInside)
     );
-    assert_eq!(o.kind_for("monkey_business", Some("banana")), None);
+    assert_eq!(
+        o.kind_for("monkey_business", Some("banana")),
+        Some(Kind::EmailsInside)
+    );
     assert_eq!(
         o.kind_for("nonce_salt", Some("x9!Q")),
         Some(Kind::Fixed(String::new()))
     );
-    assert_eq!(o.kind_for("blogname", Some("My token shop")), None);
+    assert_eq!(
+        o.kind_for("blogname", Some("My token shop")),
+        Some(Kind::EmailsInside)
+    );
 }
 
 #[test]
@@ -191,4 +198,60 @@ fn unique_registry_detects_collisions() {
     ));
     r.register(&Kind::Username, "f@example.com", "b@x.example")
         .expect("other kind");
+}
+
+#[test]
+fn emails_inside_replaces_only_addresses() {
+    let plain = ap(
+        Kind::EmailsInside,
+        Some("Write to Anna.Schmidt@Example.org. Or call 030 1234."),
+    );
+    let Ok(Applied::Value(v)) = plain else {
+        panic!("{plain:?}")
+    };
+    assert!(
+        v.starts_with("Write to ") && v.ends_with(". Or call 030 1234."),
+        "{v}"
+    );
+    assert!(
+        !v.to_lowercase().contains("anna.schmidt@example.org"),
+        "{v}"
+    );
+    assert!(v.contains("@example.com"), "{v}");
+    assert_eq!(
+        ap(Kind::EmailsInside, Some("no address here")),
+        Ok(Applied::Unchanged)
+    );
+    assert_eq!(
+        ap(Kind::EmailsInside, Some("a @ sign alone")),
+        Ok(Applied::Unchanged)
+    );
+    let ser = r#"a:2:{s:10:"from_email";s:17:"shop@client.example";s:4:"port";i:587;}"#
+        .replace("s:17:", "s:19:");
+    let Ok(Applied::Value(v)) = ap(Kind::EmailsInside, Some(&ser)) else {
+        panic!("serialized")
+    };
+    assert!(
+        !v.contains("shop@client.example") && v.contains("i:587;"),
+        "{v}"
+    );
+    assert!(
+        crate::transform::php::parse(v.as_bytes()).is_ok(),
+        "lengths must stay consistent: {v}"
+    );
+    let json = r#"{"to":"kunde@mail.example","n":1}"#;
+    let Ok(Applied::Value(v)) = ap(Kind::EmailsInside, Some(json)) else {
+        panic!("json")
+    };
+    assert!(
+        !v.contains("kunde@mail.example") && v.contains(r#""n":1"#),
+        "{v}"
+    );
+    // The same address gets the same pseudonym wherever it appears.
+    let a = ap(Kind::EmailsInside, Some("x kunde@mail.example"));
+    let b = ap(Kind::Email, Some("kunde@mail.example"));
+    let (Ok(Applied::Value(a)), Ok(Applied::Value(b))) = (a, b) else {
+        panic!()
+    };
+    assert_eq!(a, format!("x {b}"));
 }
