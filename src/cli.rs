@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Stream a PostgreSQL database into another one, consistently and atomically.
     Sync(SyncArgs),
+    /// Run as the GitHub Action (the container's entrypoint): reads the `INPUT_*` and
+    /// `GITHUB_*` environment, acts on the event, comments on the PR and writes step outputs.
+    Action,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -96,7 +99,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -107,9 +110,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Sync(args) => run_sync(args).await,
+        Command::Sync(args) => run_sync(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Action => {
+            // vars_os: `vars()` panics on a non-UTF-8 variable; such variables are not ours.
+            let env = std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect();
+            crate::action::run(env, &mut std::io::stdout()).await
+        }
     }
 }
 

@@ -4,7 +4,10 @@
 //! Layering (one-way): `cli` builds a validated config and calls the engines; `sync` copies a
 //! database through the `postgres` module; nothing below the CLI knows about GitHub.
 
+pub mod action;
 pub mod cli;
+pub mod event;
+pub mod github;
 pub mod lifecycle;
 pub mod logging;
 pub mod platform;
