@@ -28,6 +28,15 @@ pub struct Scripted {
 }
 
 impl Scripted {
+    /// `up` and `refresh` fail at `step`; `message` (if any) is the error's context.
+    pub fn failing(step: &str, message: Option<&str>) -> Self {
+        Self {
+            fail_at: Some(step.to_owned()),
+            fail_message: message.map(str::to_owned),
+            ..Self::default()
+        }
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.calls
             .lock()
