@@ -360,7 +360,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -396,8 +396,8 @@ pub fn seconds(s: f64) -> String {
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        s if s % 86_400 == 0 && s > 0 => plural(s / 86_400, "day"),
-        s if s % 3_600 == 0 && s > 0 => plural(s / 3_600, "hour"),
+        s if s.is_multiple_of(86_400) && s > 0 => plural(s / 86_400, "day"),
+        s if s.is_multiple_of(3_600) && s > 0 => plural(s / 3_600, "hour"),
         s => plural(s.div_ceil(60), "minute"),
     }
 }

@@ -19,6 +19,8 @@ pub(super) struct Flow<'c, 'o, W: Write> {
     marker: String,
     /// The sticky comment as last read or written.
     comment: Option<StickyComment>,
+    /// The comments were listed successfully (so `comment: None` means there is none).
+    looked: bool,
     deployment: Option<u64>,
     /// A GitHub call failed (reported already): the run exits non-zero, the outcome stands.
     github_failed: bool,
@@ -32,6 +34,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             ui,
             marker: github::marker(&cfg.instance_key()),
             comment: None,
+            looked: false,
             deployment: None,
             github_failed: false,
         }
@@ -121,6 +124,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
         let previous_url = match found {
             Ok(found) => {
                 self.comment = found;
+                self.looked = true;
                 self.comment
                     .as_ref()
                     .and_then(|c| c.body.as_deref())
@@ -132,7 +136,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             }
         };
         // Only when the list could be read: else a second comment could appear.
-        if !self.github_failed {
+        if self.looked {
             self.write_comment(ctx, View::Starting(op), true).await?;
         }
         if let (Operation::Up, Some(sha)) = (op, sha) {
@@ -183,10 +187,13 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             return Ok(());
         };
         let body = self.ui.secrets().redact(&comment::render(ctx, view));
-        if self.comment.is_none() && self.github_failed {
-            // The first lookup failed: look again rather than risk a duplicate.
+        if !self.looked {
+            // Never listed, or the listing failed: look (again) rather than risk a duplicate.
             match gh.find_comment(ctx.pr, &self.marker).await {
-                Ok(found) => self.comment = found,
+                Ok(found) => {
+                    self.comment = found;
+                    self.looked = true;
+                }
                 Err(e) => return self.github_error(e),
             }
         }
