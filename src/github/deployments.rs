@@ -115,7 +115,7 @@ impl GitHub {
         if let Some(url) = update.log_url {
             body["log_url"] = json!(url);
         }
-        let _status: Status = self
+        let posted: Status = self
             .crab
             .post(
                 self.route(&format!("deployments/{id}/statuses")),
@@ -123,6 +123,7 @@ impl GitHub {
             )
             .await
             .map_err(|e| GitHubError::from_octocrab("setting the deployment status", e))?;
+        tracing::debug!(deployment = id, state = %posted.state, "deployment status set");
         Ok(())
     }
 
