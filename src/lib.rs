@@ -2,11 +2,16 @@
 //! personal data anonymized.
 //!
 //! Layering (one-way): `cli` builds a validated config and calls the engines; `sync` copies a
-//! database through the `postgres` module; nothing below the CLI knows about GitHub.
+//! database through the `postgres` module. `action` is the GitHub Action / Kestra adapter: it
+//! turns an `event` into a lifecycle call and reports through `github`; nothing below it knows
+//! about GitHub.
 
+pub mod action;
 pub mod cli;
+pub mod event;
 pub mod generate;
 pub mod generate_db;
+pub mod github;
 pub mod lifecycle;
 pub mod logging;
 pub mod pipeline;

@@ -38,6 +38,9 @@ enum Command {
     Reap(lifecycle_cmd::ReapArgs),
     /// Try everything locally: throwaway PostgreSQL, generated production data, PR 42 brought up.
     Demo(demo::DemoArgs),
+    /// Run as the GitHub Action (the container's entrypoint): reads the `INPUT_*` and
+    /// `GITHUB_*` environment, acts on the event, comments on the PR and writes step outputs.
+    Action,
 }
 
 /// Output format of a report on stdout.
@@ -78,7 +81,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -89,15 +92,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Sync(args) => sync_cmd::run(args).await,
-        Command::Generate(args) => generate_cmd::run(args).await,
-        Command::Up(args) => lifecycle_cmd::up(args).await,
-        Command::Down(args) => lifecycle_cmd::down(args).await,
-        Command::Refresh(args) => lifecycle_cmd::refresh(args).await,
-        Command::Reap(args) => lifecycle_cmd::reap(args).await,
-        Command::Demo(args) => demo::run(args).await,
+        Command::Sync(args) => sync_cmd::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Generate(args) => generate_cmd::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Up(args) => lifecycle_cmd::up(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Down(args) => lifecycle_cmd::down(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Refresh(args) => lifecycle_cmd::refresh(args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Reap(args) => lifecycle_cmd::reap(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Action => {
+            // vars_os: `vars()` panics on a non-UTF-8 variable; such variables are not ours.
+            let env = std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect();
+            crate::action::run(env, &mut std::io::stdout()).await
+        }
     }
 }
 

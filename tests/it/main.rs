@@ -1,6 +1,10 @@
-//! Integration tests against real PostgreSQL clusters started by the harness.
+//! Integration tests against real PostgreSQL clusters started by the harness, and the action
+//! against a simulated GitHub on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod action_github;
+mod action_secrets;
+mod fake_github;
 mod lifecycle_local;
 mod railway_client;
 mod railway_platform;

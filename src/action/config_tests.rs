@@ -1,0 +1,180 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// What the runner passes when only `railway_token` is given: every declared input, the ones
+/// without a default as the empty string.
+fn runner_env() -> HashMap<String, String> {
+    env(&[
+        ("INPUT_RAILWAY_TOKEN", "rw-token-123"),
+        ("INPUT_RAILWAY_PROJECT_ID", ""),
+        ("INPUT_SOURCE_ENVIRONMENT", "production"),
+        ("INPUT_ENVIRONMENT_PREFIX", "pr-"),
+        ("INPUT_SOURCE_DATABASE_URL", ""),
+        ("INPUT_ANONYMIZE", "true"),
+        ("INPUT_TTL", "7d"),
+        ("INPUT_PR_NUMBER", ""),
+        ("INPUT_KEEP_USERS", ""),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_REPOSITORY", "octo-org/octo-repo"),
+        ("GITHUB_RUN_ID", "99"),
+        ("GITHUB_TOKEN", "not-an-input"),
+        ("PATH", "/usr/bin"),
+    ])
+}
+
+fn with(mut base: HashMap<String, String>, key: &str, value: &str) -> HashMap<String, String> {
+    base.insert(key.to_owned(), value.to_owned());
+    base
+}
+
+#[test]
+fn defaults_apply_and_empty_strings_mean_unset() {
+    let cfg = ActionConfig::from_env(&runner_env()).unwrap();
+    assert_eq!(cfg.source_environment, "production");
+    assert_eq!(cfg.environment_prefix, "pr-");
+    assert!(cfg.anonymize);
+    assert_eq!(cfg.ttl, Duration::from_secs(7 * 86_400));
+    assert_eq!(cfg.deploy_timeout, Duration::from_secs(900));
+    assert!(cfg.wait_for_deploy);
+    assert_eq!(cfg.pr_number, None);
+    assert!(cfg.railway_project_id.is_none());
+    assert!(cfg.source_database_url.is_none());
+    assert!(cfg.keep_users.is_empty());
+    assert_eq!(cfg.operation, OperationInput::Auto);
+    assert_eq!(cfg.github_environment, DEFAULT_GITHUB_ENVIRONMENT);
+    assert_eq!(cfg.github.api_url, "https://api.github.com");
+    assert_eq!(
+        cfg.github.run_url().as_deref(),
+        Some("https://github.com/octo-org/octo-repo/actions/runs/99")
+    );
+    assert_eq!(cfg.environment_name(12), "pr-12");
+}
+
+#[test]
+fn a_missing_or_empty_railway_token_names_the_input_and_the_fix() {
+    for value in [None, Some(""), Some("   ")] {
+        let mut e = runner_env();
+        match value {
+            Some(v) => e.insert("INPUT_RAILWAY_TOKEN".to_owned(), v.to_owned()),
+            None => e.remove("INPUT_RAILWAY_TOKEN"),
+        };
+        let cfg = ActionConfig::from_env(&e).unwrap();
+        let err = cfg.require_railway_token().unwrap_err().to_string();
+        assert!(err.contains("`railway_token` input is required"), "{err}");
+        assert!(err.contains("secrets.RAILWAY_TOKEN"), "{err}");
+    }
+}
+
+#[test]
+fn invalid_values_get_specific_errors() {
+    let cases = [
+        ("INPUT_ANONYMIZE", "maybe", "`anonymize` input is invalid"),
+        ("INPUT_WAIT_FOR_DEPLOY", "sure", "`wait_for_deploy`"),
+        ("INPUT_TTL", "a week", "`ttl` input is invalid"),
+        ("INPUT_DEPLOY_TIMEOUT", "10x", "`deploy_timeout`"),
+        ("INPUT_PR_NUMBER", "abc", "`pr_number` input is invalid"),
+        ("INPUT_OPEN_PRS", "1, 2, x", "`open_prs`"),
+        ("INPUT_OPERATION", "deploy", "`operation`"),
+        ("INPUT_ENVIRONMENT_PREFIX", "PR ", "`environment_prefix`"),
+        ("INPUT_SITE_URL", "www.example.com", "`site_url`"),
+        (
+            "INPUT_SOURCE_DATABASE_URL",
+            "postgres://u:pw@h:5432",
+            "names no database",
+        ),
+        ("GITHUB_REPOSITORY", "just-a-name", "GITHUB_REPOSITORY"),
+        ("INPUT_RAILWAY_TOKNE", "x", "railway_tokne"),
+    ];
+    for (key, value, expected) in cases {
+        let err = ActionConfig::from_env(&with(runner_env(), key, value))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{key}={value}: {err}");
+    }
+}
+
+#[test]
+fn secret_inputs_never_appear_in_errors_or_debug() {
+    let e = with(
+        runner_env(),
+        "INPUT_SOURCE_DATABASE_URL",
+        "postgres://wp:hunter2-db@db.example:5432",
+    );
+    let err = ActionConfig::from_env(&e).unwrap_err().to_string();
+    assert!(!err.contains("hunter2-db"), "{err}");
+    let e = with(
+        with(
+            runner_env(),
+            "INPUT_SOURCE_DATABASE_URL",
+            "postgres://wp:hunter2-db@db.example:5432/wp",
+        ),
+        "INPUT_STAGING_PASSWORD",
+        "pa55-staging",
+    );
+    let cfg = ActionConfig::from_env(&e).unwrap();
+    let debug = format!("{cfg:?}");
+    for secret in ["hunter2-db", "pa55-staging", "rw-token-123"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+        assert!(
+            cfg.secret_values().iter().any(|s| s.contains(secret)),
+            "{secret} is not masked"
+        );
+    }
+}
+
+#[test]
+fn values_parse_into_types() {
+    let mut e = runner_env();
+    for (k, v) in [
+        (
+            "INPUT_KEEP_USERS",
+            "admin, editor@example.com\nshop-manager",
+        ),
+        ("INPUT_TTL", "1d12h"),
+        ("INPUT_DEPLOY_TIMEOUT", "600"),
+        ("INPUT_ANONYMIZE", "False"),
+        ("INPUT_PR_NUMBER", "#42"),
+        ("INPUT_OPEN_PRS", "3\n5 8,13"),
+        ("INPUT_OPERATION", "Reap"),
+        ("GITHUB_API_URL", "https://ghe.example/api/v3/"),
+    ] {
+        e.insert(k.to_owned(), v.to_owned());
+    }
+    let cfg = ActionConfig::from_env(&e).unwrap();
+    assert_eq!(
+        cfg.keep_users,
+        ["admin", "editor@example.com", "shop-manager"]
+    );
+    assert_eq!(cfg.ttl, Duration::from_secs(36 * 3600));
+    assert_eq!(cfg.deploy_timeout, Duration::from_secs(600));
+    assert!(!cfg.anonymize);
+    assert_eq!(cfg.pr_number, Some(42));
+    assert_eq!(cfg.open_prs, Some(vec![3, 5, 8, 13]));
+    assert_eq!(cfg.operation, OperationInput::Reap);
+    assert_eq!(cfg.github.api_url, "https://ghe.example/api/v3");
+}
+
+#[test]
+fn the_instance_key_separates_setups_and_is_stable() {
+    let a = ActionConfig::from_env(&runner_env()).unwrap();
+    let b = ActionConfig::from_env(&with(runner_env(), "INPUT_RAILWAY_PROJECT_ID", "p-2")).unwrap();
+    assert_eq!(a.instance_key(), a.clone().instance_key());
+    assert_ne!(a.instance_key(), b.instance_key());
+    assert_eq!(a.instance_key().len(), 12);
+}
+
+#[test]
+fn durations_parse() {
+    assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("2w"), Some(Duration::from_secs(14 * 86_400)));
+    assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+    assert_eq!(parse_duration("7d3"), None);
+    assert_eq!(parse_duration("d"), None);
+    assert_eq!(parse_duration(""), None);
+}
