@@ -32,6 +32,42 @@ pub struct StreamTransforms {
     random_key: bool,
     rewrites: Vec<(String, String)>,
     uncovered: RwLock<Vec<String>>,
+    kept_emails: RwLock<Vec<String>>,
+    kept: RwLock<KeptRows>,
+}
+
+/// The rows of kept accounts: they keep their data, so the leak check skips them.
+#[derive(Debug, Default, Clone)]
+struct KeptRows {
+    ids: Vec<i64>,
+    users: String,
+    usermeta: String,
+    usermeta_key: String,
+}
+
+impl KeptRows {
+    /// An SQL condition that leaves out kept accounts' rows of `table` (`true` elsewhere).
+    fn exclude(&self, table: &str, columns: &[String]) -> String {
+        if self.ids.is_empty() {
+            return "true".to_owned();
+        }
+        let list: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+        let key = if table == self.users {
+            columns.iter().find(|c| c.eq_ignore_ascii_case("id"))
+        } else if table == self.usermeta {
+            Some(&self.usermeta_key)
+        } else {
+            None
+        };
+        match key {
+            Some(k) => format!(
+                "{} <> ALL(ARRAY[{}]::int8[])",
+                quote_ident(k),
+                list.join(",")
+            ),
+            None => "true".to_owned(),
+        }
+    }
 }
 
 /// Builds the transforms for a copy that rewrites each `(from, to)` URL pair.
@@ -86,6 +122,8 @@ pub fn build(
         random_key,
         rewrites: rewrites.to_vec(),
         uncovered: RwLock::new(Vec::new()),
+        kept_emails: RwLock::new(Vec::new()),
+        kept: RwLock::new(KeptRows::default()),
     }))
 }
 
@@ -183,11 +221,13 @@ impl StreamTransforms {
                 .find(|c| c.name.eq_ignore_ascii_case(name))
                 .map(|c| quote_ident(&c.name))
         };
-        let (Some(id), Some(login)) = (col("id"), col("user_login")) else {
-            anyhow::bail!("the {users} table has no ID/user_login columns");
+        let (Some(id), Some(login), Some(email)) =
+            (col("id"), col("user_login"), col("user_email"))
+        else {
+            anyhow::bail!("the {users} table has no ID/user_login/user_email columns");
         };
         let sql = format!(
-            "SELECT {id}::int8 FROM {} WHERE lower({login}) = ANY($1)",
+            "SELECT {id}::int8, lower(trim({email})) FROM {} WHERE lower({login}) = ANY($1)",
             table.qualified()
         );
         let rows = snapshot
@@ -195,6 +235,16 @@ impl StreamTransforms {
             .await
             .context("looking up the kept users")?;
         let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        // Kept accounts keep their own address; the leak check must not flag it.
+        if let Ok(mut kept) = self.kept_emails.write() {
+            kept.extend(rows.iter().filter_map(|r| r.get::<_, Option<String>>(1)));
+        }
+        if let Ok(mut k) = self.kept.write() {
+            k.ids = ids.clone();
+            k.users = table.name.clone();
+            k.usermeta = format!("{prefix}usermeta");
+            k.usermeta_key = "user_id".to_owned();
+        }
         if ids.len() < self.keep_users.len() {
             anyhow::bail!(
                 "--keep-user names a login the source does not have ({} of {} found); check the spelling",
@@ -212,13 +262,12 @@ impl StreamTransforms {
         tables: &[Table],
         snapshot: &Client,
     ) -> anyhow::Result<Vec<String>> {
-        let covered: Vec<(String, String)> = {
+        let covered: Vec<(String, Vec<String>)> = {
             let set = self.set()?;
-            for t in tables {
-                // Registers the table's PII columns with the set; the transformer itself is not used.
-                drop(set.for_table(&table_info(t))?);
-            }
-            set.leak_detector().pii_columns()
+            tables
+                .iter()
+                .map(|t| (t.name.clone(), set.covered_columns(&table_info(t))))
+                .collect()
         };
         let mut found = Vec::new();
         for t in tables {
@@ -227,8 +276,8 @@ impl StreamTransforms {
                 .iter()
                 .filter(|c| is_text(&c.type_name))
                 .filter(|c| {
-                    !covered.iter().any(|(tb, col)| {
-                        tb.eq_ignore_ascii_case(&t.name) && col.eq_ignore_ascii_case(&c.name)
+                    !covered.iter().any(|(tb, cols)| {
+                        tb == &t.name && cols.iter().any(|col| col.eq_ignore_ascii_case(&c.name))
                     })
                 })
                 .map(|c| c.name.as_str())
@@ -269,6 +318,12 @@ impl StreamTransforms {
             return Ok(Vec::new());
         }
         let detector = self.set()?.leak_detector();
+        let kept = self
+            .kept_emails
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_default();
+        let kept_rows = self.kept.read().map(|k| k.clone()).unwrap_or_default();
         if detector.is_empty() {
             return Ok(Vec::new());
         }
@@ -280,10 +335,11 @@ impl StreamTransforms {
                 .map(|k| format!("{}::text", quote_ident(k)))
                 .collect();
             let sql = format!(
-                "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL) TO STDOUT",
+                "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL AND {skip}) TO STDOUT",
                 c = quote_ident(&column),
                 sep = if keys.is_empty() { "" } else { ", " },
                 keys = key_select.join(", "),
+                skip = kept_rows.exclude(&table, &keys),
             );
             let stream = target
                 .copy_out(sql.as_str())
@@ -297,7 +353,7 @@ impl StreamTransforms {
                 let Some(Some(value)) = fields.first() else {
                     continue;
                 };
-                if leaks(&detector, &String::from_utf8_lossy(value)) {
+                if leaks(&detector, &kept, &String::from_utf8_lossy(value)) {
                     let key: Vec<String> = keys
                         .iter()
                         .zip(fields.iter().skip(1))
@@ -325,9 +381,11 @@ impl StreamTransforms {
     }
 }
 
-/// A value leaks if it, or any email/IP/phone-looking token inside it, is an original.
-fn leaks(detector: &transform::LeakDetector, text: &str) -> bool {
-    if detector.leaks(text.trim()) {
+/// A value leaks if it, or any email/IP/phone-looking token inside it, is an original (other
+/// than a kept account's own address).
+fn leaks(detector: &transform::LeakDetector, kept: &[String], text: &str) -> bool {
+    let leaked = |t: &str| detector.leaks(t) && !kept.iter().any(|k| k.eq_ignore_ascii_case(t));
+    if leaked(text.trim()) {
         return true;
     }
     text.split(|c: char| {

@@ -166,6 +166,9 @@ pub struct ActionConfig {
     /// The workflow file that refreshes data (`workflow_dispatch`), for the comment's link.
     pub refresh_workflow: String,
     pub github: GithubContext,
+    /// Debug builds only: the Railway API endpoint (the test simulator), from
+    /// `WPSTAGE_RAILWAY_ENDPOINT`.
+    pub railway_endpoint: Option<String>,
 }
 
 impl ActionConfig {
@@ -182,7 +185,9 @@ impl ActionConfig {
         let gh: RawGithub = envy::prefixed("GITHUB_")
             .from_iter(vars())
             .map_err(|e| ConfigError::Inputs(format!("reading the GITHUB_* variables: {e}")))?;
-        Self::validate(raw, gh)
+        let mut cfg = Self::validate(raw, gh)?;
+        cfg.railway_endpoint = env.get("WPSTAGE_RAILWAY_ENDPOINT").cloned();
+        Ok(cfg)
     }
 
     fn validate(raw: RawInputs, gh: RawGithub) -> Result<Self, ConfigError> {
@@ -275,6 +280,7 @@ impl ActionConfig {
                 output: trimmed(gh.output).map(PathBuf::from),
                 step_summary: trimmed(gh.step_summary).map(PathBuf::from),
             },
+            railway_endpoint: None,
         })
     }
 
@@ -282,8 +288,9 @@ impl ActionConfig {
     pub fn require_railway_token(&self) -> Result<&SecretString, ConfigError> {
         self.railway_token.as_ref().ok_or(ConfigError::Missing {
             input: "railway_token",
-            hint: "create a Railway project token, store it as the RAILWAY_TOKEN secret and pass \
-                   `railway_token: ${{ secrets.RAILWAY_TOKEN }}`",
+            hint: "create a Railway account or workspace token (Account Settings → Tokens; a \
+                   project token cannot create environments), store it as the RAILWAY_TOKEN \
+                   secret and pass `railway_token: ${{ secrets.RAILWAY_TOKEN }}`",
         })
     }
 

@@ -225,7 +225,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             .map(|e| self.ui.secrets().redact(&format!("{e:#}")));
         let view_outcome = match &result {
             Ok(o) => Some(o),
-            Err(_) => failure.map(|f| &f.outcome),
+            Err(_) => failure.map(|f| f.outcome.as_ref()),
         };
         let view = match &result {
             Ok(o) if op == Operation::Down => View::TornDown(o),

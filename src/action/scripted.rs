@@ -58,8 +58,9 @@ impl Scripted {
         outcome.duration_seconds = 4.2;
         let failure = Failure {
             step: step.to_owned(),
-            outcome,
+            outcome: Box::new(outcome),
             rolled_back: true,
+            cause: anyhow::anyhow!("scripted failure"),
         };
         match &self.fail_message {
             Some(m) => anyhow::Error::new(failure).context(m.clone()),

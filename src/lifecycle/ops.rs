@@ -11,7 +11,7 @@ use crate::platform::{EnvRef, Platform};
 use crate::sync::PhaseTime;
 
 /// `up`: what to bring up.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpRequest {
     pub pr: u64,
     /// The PR's head commit (never the merge commit).
@@ -24,7 +24,7 @@ pub struct UpRequest {
 }
 
 /// `reap`: what counts as stale.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReapRequest {
     pub max_age: Duration,
     /// PRs still open; an environment whose PR is not listed is stale. `None`: age only.

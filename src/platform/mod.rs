@@ -27,6 +27,37 @@ pub struct EnvInfo {
     pub created_at: Option<SystemTime>,
 }
 
+/// Receives every credential a platform derives (database URLs, passwords) the moment it is
+/// read, so that an adapter can mask it (`::add-mask::`) before anything could print it.
+#[derive(Clone, Default)]
+pub struct SecretSink(Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+
+impl SecretSink {
+    pub fn new(f: std::sync::Arc<dyn Fn(&str) + Send + Sync>) -> Self {
+        Self(Some(f))
+    }
+
+    /// Hands a database URL and its password to the sink.
+    pub fn database_url(&self, url: &DbUrl) {
+        if let Some(f) = &self.0 {
+            f(url.expose());
+            if let Some(pw) = url.password() {
+                f(&pw);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for SecretSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SecretSink(set)"
+        } else {
+            "SecretSink(none)"
+        })
+    }
+}
+
 /// Counters of API use, for the Outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApiUse {

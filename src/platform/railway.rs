@@ -37,6 +37,8 @@ pub struct RailwayConfig {
     pub database_timeout: Duration,
     /// How long a new TCP proxy may take to appear.
     pub tcp_proxy_timeout: Duration,
+    /// Told every database URL the platform reads, for masking.
+    pub secrets: super::SecretSink,
 }
 
 impl RailwayConfig {
@@ -50,6 +52,7 @@ impl RailwayConfig {
             poll: PollPolicy::default(),
             database_timeout: Duration::from_secs(600),
             tcp_proxy_timeout: Duration::from_secs(30),
+            secrets: super::SecretSink::default(),
         }
     }
 }
@@ -363,6 +366,7 @@ impl RailwayPlatform {
             .filter(|u| !u.trim().is_empty())
             .and_then(|u| DbUrl::parse(u, "Railway database").ok())
         {
+            self.config.secrets.database_url(&url);
             return Ok(url);
         }
         let proxy = match proxy {
@@ -385,7 +389,9 @@ impl RailwayPlatform {
         let password = get("PGPASSWORD", "POSTGRES_PASSWORD").ok_or_else(no_url)?;
         let database = get("PGDATABASE", "POSTGRES_DB").unwrap_or("railway");
         let port = u16::try_from(proxy.1).map_err(|_| no_url())?;
-        Ok(DbUrl::from_parts(&proxy.0, port, user, password, database))
+        let url = DbUrl::from_parts(&proxy.0, port, user, password, database);
+        self.config.secrets.database_url(&url);
+        Ok(url)
     }
 
     /// Connects until the server answers (a fresh deployment may still be starting).

@@ -9,7 +9,9 @@ use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use super::report::Mode;
-use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect, quote_ident, server_major};
+use crate::postgres::{
+    DbUrl, PgError, PgErrorKind, Side, connect, quote_ident, quote_literal, server_major,
+};
 
 /// The target, prepared for a copy.
 pub struct PreparedTarget {
@@ -120,8 +122,15 @@ impl PreparedTarget {
         let next = self.build_url.dbname().to_owned();
         let old = side_name(&target, "old");
         drop_database(&self.control, &old, self.major, &server).await?;
+        let carried = database_properties(&self.control, &target)
+            .await
+            .map_err(|e| {
+                PgError::from_driver(Side::Target, &server, "reading the target's settings", &e)
+            })?;
+        // The new database takes over the old one's comment and settings in the same
+        // transaction as the renames, so that whoever looks at the target sees no difference.
         let swap = format!(
-            "BEGIN; ALTER DATABASE {t} RENAME TO {o}; ALTER DATABASE {n} RENAME TO {t}; COMMIT;",
+            "BEGIN; ALTER DATABASE {t} RENAME TO {o}; ALTER DATABASE {n} RENAME TO {t}; {carried} COMMIT;",
             t = quote_ident(&target),
             o = quote_ident(&old),
             n = quote_ident(&next)
@@ -175,6 +184,38 @@ impl PreparedTarget {
             Mode::DryRun => Ok(()),
         }
     }
+}
+
+/// SQL that gives the renamed new database the target's comment and `ALTER DATABASE … SET`
+/// settings.
+async fn database_properties(client: &Client, db: &str) -> Result<String, tokio_postgres::Error> {
+    let mut sql = String::new();
+    let row = client
+        .query_one(
+            "SELECT shobj_description(d.oid, 'pg_database'), \
+                    (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) \
+             FROM pg_database d WHERE d.datname = $1",
+            &[&db],
+        )
+        .await?;
+    if let Some(comment) = row.get::<_, Option<String>>(0) {
+        sql.push_str(&format!(
+            "COMMENT ON DATABASE {} IS {};",
+            quote_ident(db),
+            quote_literal(&comment)
+        ));
+    }
+    for setting in row.get::<_, Option<Vec<String>>>(1).unwrap_or_default() {
+        if let Some((name, value)) = setting.split_once('=') {
+            sql.push_str(&format!(
+                "ALTER DATABASE {} SET {} = {};",
+                quote_ident(db),
+                quote_ident(name),
+                quote_literal(value)
+            ));
+        }
+    }
+    Ok(sql)
 }
 
 /// `<db>__wpstage_<what>`, cut to PostgreSQL's 63-byte identifier limit.

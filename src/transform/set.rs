@@ -156,6 +156,37 @@ impl TransformSet {
         )))
     }
 
+    /// Columns of `table` that an anonymization rule covers (or whose rows are all dropped):
+    /// what the scan for unruled personal data leaves out.
+    pub fn covered_columns(&self, table: &TableInfo) -> Vec<String> {
+        let inputs = PlanInputs {
+            prefix: &self.prefix,
+            urls_active: !self.ctx.urls.is_empty(),
+            site_url: self.ctx.urls.primary_target(),
+            rewrite_guid: self.rewrite_guid,
+            anonymize: self.anonymize,
+            blog_public_off: self.blog_public_off,
+            user_rules: self.user_rules.as_ref(),
+        };
+        let plan = plan::build(table, &inputs);
+        if plan.drop_all {
+            return plan.columns.iter().map(|c| c.name.clone()).collect();
+        }
+        let mut covered: Vec<String> = plan
+            .columns
+            .iter()
+            .filter(|c| c.rule.as_ref().is_some_and(|r| r.kind.is_active()))
+            .map(|c| c.name.clone())
+            .collect();
+        if let Some(e) = plan.eav.as_ref().filter(|e| e.rules.is_some()) {
+            covered.push(plan.columns[e.value_idx].name.clone());
+        }
+        for c in &plan.cond {
+            covered.extend(c.columns.iter().map(|(i, _)| plan.columns[*i].name.clone()));
+        }
+        covered
+    }
+
     /// Merged counters of every transformer that has finished or been dropped.
     pub fn report(&self) -> TransformReport {
         match self.shared.report.lock() {

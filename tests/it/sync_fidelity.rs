@@ -180,6 +180,11 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
         .batch_execute("CREATE TABLE old_stuff (id int); INSERT INTO old_stuff VALUES (1)")
         .await
         .unwrap();
+    let props = format!(
+        "COMMENT ON DATABASE {db} IS 'owned by the agency'; ALTER DATABASE {db} SET work_mem = '7MB'",
+        db = target.dbname()
+    );
+    client(&target).await.batch_execute(&props).await.unwrap();
     // A session using the old target (the WordPress app) does not block the swap.
     let app = client(&target).await;
     let report = sync(&options(&source, &target), None).await.unwrap();
@@ -199,6 +204,22 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
         .await
         .unwrap();
     assert!(leftovers.is_empty(), "side databases left behind");
+    let carried = admin
+        .query_one(
+            "SELECT shobj_description(d.oid, 'pg_database'), s.setconfig FROM pg_database d \
+             LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = $1",
+            &[&target.dbname()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        carried.get::<_, Option<String>>(0).as_deref(),
+        Some("owned by the agency")
+    );
+    assert_eq!(
+        carried.get::<_, Option<Vec<String>>>(1),
+        Some(vec!["work_mem=7MB".to_owned()])
+    );
     // Rerunning is idempotent.
     let again = sync(&options(&source, &target), None).await.unwrap();
     assert_eq!(again.mode, Mode::Swapped);

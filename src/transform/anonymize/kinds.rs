@@ -183,19 +183,24 @@ pub fn kind_for_field(name: &str) -> Option<Kind> {
         .or_else(|| n.strip_prefix("customer_"))
         .unwrap_or(&n);
     let k = match field {
-        "email" | "user_email" | "email_address" | "mail" => Kind::Email,
+        "email"
+        | "user_email"
+        | "email_address"
+        | "mail"
+        | "comment_author_email"
+        | "author_email" => Kind::Email,
         "first_name" | "firstname" | "given_name" => Kind::FirstName,
         "last_name" | "lastname" | "family_name" | "surname" => Kind::LastName,
-        "name" | "full_name" | "display_name" | "author" => Kind::FullName,
+        "name" | "full_name" | "display_name" | "author" | "comment_author" => Kind::FullName,
         "user_login" | "username" | "login" => Kind::Username,
         "phone" | "telephone" | "mobile" | "phone_number" => Kind::Phone,
-        "ip" | "ip_address" | "user_ip" | "remote_addr" => Kind::Ip,
+        "ip" | "ip_address" | "user_ip" | "remote_addr" | "comment_author_ip" => Kind::Ip,
         "address" | "address_1" | "address1" | "street" => Kind::StreetAddress,
         "address_2" | "address2" => Kind::Fixed(String::new()),
         "city" => Kind::City,
         "postcode" | "zip" | "postal_code" | "zipcode" => Kind::Postcode,
         "company" => Kind::Company,
-        "user_agent" | "ua" => Kind::UserAgent,
+        "user_agent" | "ua" | "comment_agent" => Kind::UserAgent,
         "address_index" => Kind::Fixed(String::new()),
         _ => return None,
     };

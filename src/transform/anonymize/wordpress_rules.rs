@@ -116,6 +116,18 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
                 ));
             }
         }
+        "commentmeta" => {
+            // Akismet keeps a copy of what the commenter submitted (name, email, IP, UA).
+            t.meta = Some(meta(
+                "meta_key",
+                "meta_value",
+                &[("akismet_as_submitted", Kind::PiiKeys)],
+                &[],
+            ));
+        }
+        "termmeta" => {
+            t.meta = Some(meta("meta_key", "meta_value", &[], &[]));
+        }
         "usermeta" => {
             t.meta = Some(meta(
                 "meta_key",
