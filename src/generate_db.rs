@@ -147,7 +147,7 @@ pub async fn generate(
         .lock()
         .map_err(|_| anyhow::anyhow!("results poisoned"))?
         .clone();
-    tables.sort_by(|a, b| b.copy_bytes.cmp(&a.copy_bytes));
+    tables.sort_by_key(|t| std::cmp::Reverse(t.copy_bytes));
     Ok(GenerateReport {
         target: server,
         site_url: spec.site_url.clone(),

@@ -10,7 +10,10 @@ use super::transform_args::TransformArgs;
 use super::{ReportFormat, default_jobs, parse_duration};
 use crate::lifecycle::{self, LifecycleConfig, Outcome, ReapRequest, UpRequest};
 use crate::platform::local::LocalPlatform;
+use crate::platform::railway::{RailwayConfig, RailwayPlatform};
 use crate::postgres::DbUrl;
+use crate::railway::{RailwayClient, Url};
+use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum PlatformKind {
@@ -36,6 +39,21 @@ pub struct PlatformArgs {
     /// Environment names are PREFIX + PR number.
     #[arg(long, default_value = "pr-")]
     prefix: String,
+    /// railway: an account or workspace token (a project token cannot create environments).
+    #[arg(long, env = "RAILWAY_API_TOKEN", hide_env_values = true)]
+    railway_token: Option<String>,
+    /// railway: the project id (Project Settings → General).
+    #[arg(long, env = "RAILWAY_PROJECT_ID")]
+    project_id: Option<String>,
+    /// railway: the environment PR environments are copied from.
+    #[arg(long, default_value = "production")]
+    source_environment: String,
+    /// railway: the WordPress service (default: detected).
+    #[arg(long)]
+    app_service: Option<String>,
+    /// railway: the PostgreSQL service (default: detected).
+    #[arg(long)]
+    database_service: Option<String>,
 }
 
 /// Settings common to the lifecycle commands.
@@ -145,6 +163,47 @@ pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> Lifecy
     }
 }
 
+fn railway_platform(args: &PlatformArgs) -> anyhow::Result<RailwayPlatform> {
+    let token = args
+        .railway_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--platform railway needs --railway-token (or RAILWAY_API_TOKEN): an account or \
+             workspace token from Railway's Account Settings → Tokens"
+            )
+        })?;
+    let project = args
+        .project_id
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!("--platform railway needs --project-id (or RAILWAY_PROJECT_ID)")
+        })?;
+    // Debug builds only: tests point the client at the simulated Railway API.
+    let endpoint = if cfg!(debug_assertions) {
+        std::env::var("WPSTAGE_RAILWAY_ENDPOINT")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(|u| Url::parse(&u))
+            .transpose()?
+    } else {
+        None
+    };
+    let client = RailwayClient::new(SecretString::from(token.to_owned()), endpoint)?;
+    let mut cfg = RailwayConfig::new(project);
+    cfg.source_environment = args.source_environment.clone();
+    cfg.app_service = args.app_service.clone();
+    cfg.database_service = args.database_service.clone();
+    cfg.source_database_url = args
+        .source_database_url
+        .as_deref()
+        .map(|u| DbUrl::parse(u, "source"))
+        .transpose()?;
+    Ok(RailwayPlatform::new(client, cfg))
+}
+
 fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
     let server = args.server.as_deref().ok_or_else(|| {
         anyhow::anyhow!("--platform local needs --server URL (or WPSTAGE_LOCAL_SERVER_URL): any database on the staging server")
@@ -168,7 +227,8 @@ macro_rules! on_platform {
                 $body
             }
             PlatformKind::Railway => {
-                anyhow::bail!("the railway platform is not wired into the CLI yet")
+                let $p = railway_platform(&$args)?;
+                $body
             }
         }
     };

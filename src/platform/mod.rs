@@ -30,10 +30,13 @@ pub struct EnvInfo {
 /// Receives every credential a platform derives (database URLs, passwords) the moment it is
 /// read, so that an adapter can mask it (`::add-mask::`) before anything could print it.
 #[derive(Clone, Default)]
-pub struct SecretSink(Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+pub struct SecretSink(Option<SecretFn>);
+
+/// What a [`SecretSink`] calls with each credential.
+pub type SecretFn = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl SecretSink {
-    pub fn new(f: std::sync::Arc<dyn Fn(&str) + Send + Sync>) -> Self {
+    pub fn new(f: SecretFn) -> Self {
         Self(Some(f))
     }
 
