@@ -9,11 +9,13 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt as _, StreamExt as _, pin_mut};
+use tokio::sync::Notify;
 use tokio_postgres::Client;
 
 use super::catalog::Table;
 use super::plan::{CopyJob, Slice};
 use super::progress::Progress;
+use super::schedule::{Next, Scheduler, Task};
 use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect};
 
 /// What a row transform did with one row.
@@ -66,8 +68,11 @@ pub struct CopyContext {
     /// `None` in a dry run: rows are read and transformed, nothing is written.
     pub build: Option<DbUrl>,
     pub snapshot: String,
+    /// Session settings of target connections (and the dump's preamble for its statements).
     pub target_settings: String,
-    pub queue: Mutex<VecDeque<CopyJob>>,
+    pub schedule: Mutex<Scheduler>,
+    /// Wakes workers waiting for a table's data to finish.
+    pub released: Notify,
     pub progress: Arc<Progress>,
     pub transforms: Option<Arc<dyn Transforms>>,
     pub results: Mutex<Vec<JobResult>>,
@@ -113,25 +118,42 @@ pub async fn worker(ctx: Arc<CopyContext>) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let poisoned = || anyhow::anyhow!("the copy schedule was poisoned by a failed worker");
     loop {
-        let job = {
-            let mut queue = ctx
-                .queue
-                .lock()
-                .map_err(|_| anyhow::anyhow!("job queue poisoned"))?;
-            queue.pop_front()
+        // Registered before looking at the schedule, so that no release is missed.
+        let released = ctx.released.notified();
+        let next = ctx.schedule.lock().map_err(|_| poisoned())?.take();
+        let task = match next {
+            Next::Done => break,
+            Next::Wait => {
+                released.await;
+                continue;
+            }
+            Next::Run(task) => task,
         };
-        let Some(job) = job else { break };
-        let result = copy_job(&ctx, &src, dst.as_ref(), &job)
-            .await
-            .with_context(|| format!("copying {}", job.label()))?;
-        ctx.progress
-            .jobs_done
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        ctx.results
-            .lock()
-            .map_err(|_| anyhow::anyhow!("results poisoned"))?
-            .push(result);
+        match &task {
+            Task::Copy(job) => {
+                let result = copy_job(&ctx, &src, dst.as_ref(), job)
+                    .await
+                    .with_context(|| format!("copying {}", job.label()))?;
+                tracing::debug!(task = %job.label(), seconds = result.seconds, "copied");
+                ctx.progress
+                    .jobs_done
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ctx.results.lock().map_err(|_| poisoned())?.push(result);
+            }
+            Task::Sql { label, sql, .. } => {
+                let started = Instant::now();
+                if let (Some(dst), Some(url)) = (dst.as_ref(), ctx.build.as_ref()) {
+                    dst.batch_execute(sql).await.map_err(|e| {
+                        PgError::from_driver(Side::Target, &url.to_string(), label, &e)
+                    })?;
+                }
+                tracing::debug!(task = %label, seconds = started.elapsed().as_secs_f64(), "done");
+            }
+        }
+        ctx.schedule.lock().map_err(|_| poisoned())?.finished(&task);
+        ctx.released.notify_waiters();
     }
     Ok(())
 }

@@ -6,10 +6,11 @@ pub mod copy;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod schedule;
 pub mod schema;
 pub mod target;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ pub use copy::{RowOutcome, RowTransform, Transforms};
 use plan::{CopyJob, Slice};
 use progress::Progress;
 pub use report::{Mode, PhaseTime, SyncReport, TableReport};
+use schedule::{Scheduler, TableSql};
 
 use crate::postgres::tools::PgDump;
 use crate::postgres::{DbUrl, PgError, Side, connect, quote_ident, quote_literal, server_major};
@@ -183,49 +185,35 @@ impl Run<'_> {
         let settings = target_settings(&ddl, build).await;
         phases.mark("pre-data");
 
+        // Indexes and constraints of a table are built as soon as its rows are in, then it is
+        // analyzed; what spans tables (foreign keys, triggers, partitioned parents) comes last.
+        let post_count = post.entries.len();
+        let session = format!("{settings}\n{}", post.preamble);
+        let oids: HashMap<(String, String), i64> = self
+            .tables
+            .iter()
+            .map(|t| ((t.schema.clone(), t.name.clone()), t.oid))
+            .collect();
+        let label = |e: &schema::Entry| format!("creating {} {}", e.kind.to_lowercase(), e.table);
+        let mut per_table: Vec<TableSql> = Vec::new();
+        let mut serial: Vec<(String, String)> = Vec::new();
+        for e in &post.entries {
+            let oid = e.on_table().and_then(|t| oids.get(&t).copied());
+            match oid {
+                Some(oid) if e.parallel_safe() => per_table.push((oid, label(e), e.sql.clone())),
+                _ => serial.push((label(e), e.sql.clone())),
+            }
+        }
+        let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
+        let schedule = Scheduler::new(self.jobs.clone(), per_table, analyze);
         let results = self
-            .copy_phase(Some(build.clone()), settings.clone())
+            .copy_phase(Some(build.clone()), session.clone(), schedule)
             .await?;
         // The snapshot is no longer needed: release it so the source can vacuum again.
         if let Err(e) = self.exporter.batch_execute("COMMIT").await {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
-        phases.mark("data");
-
-        let post_count = post.entries.len();
-        let session = format!("{settings}\n{}", post.preamble);
-        let sizes: HashMap<String, u64> = self
-            .tables
-            .iter()
-            .map(|t| (format!("{}.{}", t.schema, t.name), t.bytes))
-            .collect();
-        let (mut parallel, serial): (Vec<_>, Vec<_>) = post
-            .entries
-            .into_iter()
-            .partition(schema::Entry::parallel_safe);
-        parallel.sort_by_key(|e| {
-            std::cmp::Reverse(
-                sizes
-                    .get(&format!("{}.{}", e.schema, e.table))
-                    .copied()
-                    .unwrap_or(0),
-            )
-        });
-        let label = |e: &schema::Entry| {
-            format!(
-                "creating {} on {}.{}",
-                e.kind.to_lowercase(),
-                e.schema,
-                e.table
-            )
-        };
-        let parallel: Vec<(String, String)> =
-            parallel.iter().map(|e| (label(e), e.sql.clone())).collect();
-        copy::run_statements(build, &session, parallel, self.opts.jobs).await?;
-        let serial: Vec<(String, String)> =
-            serial.iter().map(|e| (label(e), e.sql.clone())).collect();
-        copy::run_statements(build, &session, serial, 1).await?;
-        phases.mark("post-data");
+        phases.mark("data+indexes");
         if let Some(t) = &self.transforms {
             let found = t
                 .verify(&ddl)
@@ -234,29 +222,20 @@ impl Run<'_> {
             self.warnings.extend(found);
             phases.mark("leak check");
         }
-
+        copy::run_statements(build, &session, serial, 1).await?;
+        phases.mark("post-data");
         set_sequences(&ddl, &build_server, &self.sequences).await?;
         phases.mark("sequences");
-        let analyze: Vec<(String, String)> = self
-            .tables
-            .iter()
-            .map(|t| {
-                (
-                    format!("analyzing {}", t.display_name()),
-                    format!("ANALYZE {}", t.qualified()),
-                )
-            })
-            .collect();
-        copy::run_statements(build, &settings, analyze, self.opts.jobs).await?;
         drop(ddl);
-        phases.mark("analyze");
+
         let mut report = self.report(results, phases, Mode::InPlace, post_count);
         report.pg_dump = dump.version.clone();
         Ok(report)
     }
 
     async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
-        let results = self.copy_phase(None, String::new()).await?;
+        let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new());
+        let results = self.copy_phase(None, String::new(), schedule).await?;
         phases.mark("data (dry run)");
         Ok(self.report(results, phases, Mode::DryRun, 0))
     }
@@ -265,6 +244,7 @@ impl Run<'_> {
         &self,
         build: Option<DbUrl>,
         settings: String,
+        schedule: Scheduler,
     ) -> anyhow::Result<Vec<copy::JobResult>> {
         let progress = Arc::new(Progress::default());
         progress
@@ -279,14 +259,15 @@ impl Run<'_> {
             build,
             snapshot: self.snapshot.clone(),
             target_settings: settings,
-            queue: Mutex::new(VecDeque::from(self.jobs.clone())),
+            schedule: Mutex::new(schedule),
+            released: tokio::sync::Notify::new(),
             progress: Arc::clone(&progress),
             transforms: self.transforms.clone(),
             results: Mutex::new(Vec::new()),
         });
         let reporter = progress::spawn_reporter(Arc::clone(&progress), self.opts.progress_every);
         let mut set = tokio::task::JoinSet::new();
-        for _ in 0..self.opts.jobs.clamp(1, self.jobs.len().max(1)) {
+        for _ in 0..self.opts.jobs.max(1) {
             set.spawn(copy::worker(Arc::clone(&ctx)));
         }
         let outcome = copy::join_all(set).await;

@@ -103,14 +103,16 @@ impl CopyJob {
     }
 }
 
-/// How many slices a table of `bytes` gets: none below `split_larger_than` or below a fair
-/// share of the work, otherwise enough that no slice exceeds half a worker's share.
+/// How many slices a table of `bytes` gets: none below `split_larger_than` or below half a
+/// worker's share, otherwise enough that no slice exceeds half a worker's share. Large rows cost
+/// more per byte to load than small ones, so the biggest table is the critical path long before
+/// it exceeds a full share.
 pub fn parts_for(bytes: u64, total: u64, jobs: usize, split_larger_than: u64) -> usize {
     let jobs = jobs.max(1) as u64;
-    if jobs == 1 || bytes < split_larger_than || bytes * jobs <= total {
+    let target = (total / (jobs * 2)).max(split_larger_than).max(1);
+    if jobs == 1 || bytes <= target {
         return 1;
     }
-    let target = (total / (jobs * 2)).max(split_larger_than).max(1);
     usize::try_from(bytes.div_ceil(target).min(jobs * 4))
         .unwrap_or(1)
         .max(1)
@@ -170,9 +172,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_or_fair_tables_are_not_split() {
+    fn small_tables_are_not_split() {
         assert_eq!(parts_for(10, 100, 2, 1), 1);
-        assert_eq!(parts_for(50, 100, 2, 1), 1);
+        assert_eq!(parts_for(25, 100, 2, 1), 1);
+        assert_eq!(parts_for(42, 100, 2, 1), 2);
         assert_eq!(parts_for(600, 1000, 1, 1), 1);
         assert_eq!(parts_for(600, 1000, 2, 1000), 1);
     }

@@ -17,6 +17,71 @@ impl Entry {
     pub fn parallel_safe(&self) -> bool {
         matches!(self.kind.as_str(), "INDEX" | "CONSTRAINT")
     }
+
+    /// `(schema, table)` the entry builds on, read from its SQL: `CREATE … INDEX … ON [ONLY]
+    /// <table>` or `ALTER TABLE [ONLY] <table>`. Identifiers come back unquoted.
+    pub fn on_table(&self) -> Option<(String, String)> {
+        let sql: String = self
+            .sql
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let rest = if let Some(i) = sql.find(" ON ONLY ") {
+            &sql[i + 9..]
+        } else if sql.trim_start().starts_with("CREATE") {
+            &sql[sql.find(" ON ")? + 4..]
+        } else if let Some(i) = sql.find("ALTER TABLE ONLY ") {
+            &sql[i + 17..]
+        } else {
+            &sql[sql.find("ALTER TABLE ")? + 12..]
+        };
+        let parts = split_qualified(rest.trim_start())?;
+        match parts.as_slice() {
+            [schema, table] => Some((schema.clone(), table.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `schema.table` (each part quoted or not) from the start of `text`.
+fn split_qualified(text: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        let mut ident = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        ident.push('"');
+                    }
+                    '"' => break,
+                    c => ident.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_alphanumeric() || c == '_' || c == '$' {
+                    ident.push(c.to_ascii_lowercase());
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+        }
+        if ident.is_empty() {
+            return None;
+        }
+        parts.push(ident);
+        if chars.peek() == Some(&'.') {
+            chars.next();
+        } else {
+            return Some(parts);
+        }
+    }
 }
 
 /// A parsed plain-format dump section.
@@ -154,5 +219,23 @@ mod tests {
         );
         assert!(!section.entries[1].sql.contains("FOREIGN KEY"));
         assert!(section.entries[0].parallel_safe() && !section.entries[2].parallel_safe());
+        let on: Vec<Option<(String, String)>> =
+            section.entries.iter().map(Entry::on_table).collect();
+        assert_eq!(on[0], Some(("public".into(), "wp_posts".into())));
+        assert_eq!(on[1], Some(("public".into(), "wp_posts".into())));
+        assert_eq!(on[2], Some(("shop".into(), "orders".into())));
+    }
+
+    #[test]
+    fn quoted_and_mixed_case_tables_are_read() {
+        let e = Entry {
+            kind: "INDEX".into(),
+            table: "x".into(),
+            schema: "public".into(),
+            sql:
+                "CREATE UNIQUE INDEX \"Idx\" ON ONLY public.\"Weird\"\"Case\" USING btree (\"ID\");"
+                    .into(),
+        };
+        assert_eq!(e.on_table(), Some(("public".into(), "Weird\"Case".into())));
     }
 }

@@ -1,0 +1,217 @@
+//! The checks around the copy: sampling columns no rule covers (before) and the leak check
+//! (after the load, before the copy is kept).
+
+use anyhow::Context as _;
+use futures_util::{StreamExt as _, pin_mut};
+use tokio_postgres::Client;
+
+use super::{StreamTransforms, is_text, table_info};
+use crate::postgres::quote_ident;
+use crate::sync::catalog::Table;
+use crate::transform;
+
+/// Rows sampled per table to find personal data in columns no rule covers.
+const SAMPLE_ROWS: i64 = 500;
+
+/// The rows of kept accounts: they keep their data, so the leak check skips them.
+#[derive(Debug, Default, Clone)]
+pub(super) struct KeptRows {
+    pub(super) ids: Vec<i64>,
+    pub(super) users: String,
+    pub(super) usermeta: String,
+    pub(super) usermeta_key: String,
+}
+
+impl KeptRows {
+    /// An SQL condition that leaves out kept accounts' rows of `table` (`true` elsewhere).
+    fn exclude(&self, table: &str, columns: &[String]) -> String {
+        if self.ids.is_empty() {
+            return "true".to_owned();
+        }
+        let list: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+        let key = if table == self.users {
+            columns.iter().find(|c| c.eq_ignore_ascii_case("id"))
+        } else if table == self.usermeta {
+            Some(&self.usermeta_key)
+        } else {
+            None
+        };
+        match key {
+            Some(k) => format!(
+                "{} <> ALL(ARRAY[{}]::int8[])",
+                quote_ident(k),
+                list.join(",")
+            ),
+            None => "true".to_owned(),
+        }
+    }
+}
+
+impl StreamTransforms {
+    /// Samples text columns that no anonymization rule covers and lists those holding
+    /// email-, phone- or IP-like values.
+    pub(super) async fn scan_uncovered(
+        &self,
+        tables: &[Table],
+        snapshot: &Client,
+    ) -> anyhow::Result<Vec<String>> {
+        let covered: Vec<(String, Vec<String>)> = {
+            let set = self.set()?;
+            tables
+                .iter()
+                .map(|t| (t.name.clone(), set.covered_columns(&table_info(t))))
+                .collect()
+        };
+        let mut found = Vec::new();
+        for t in tables {
+            let text_cols: Vec<&str> = t
+                .columns
+                .iter()
+                .filter(|c| is_text(&c.type_name))
+                .filter(|c| {
+                    !covered.iter().any(|(tb, cols)| {
+                        tb == &t.name && cols.iter().any(|col| col.eq_ignore_ascii_case(&c.name))
+                    })
+                })
+                .map(|c| c.name.as_str())
+                .collect();
+            if text_cols.is_empty() {
+                continue;
+            }
+            let select: Vec<String> = text_cols
+                .iter()
+                .map(|c| format!("{}::text", quote_ident(c)))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {} LIMIT {SAMPLE_ROWS}",
+                select.join(", "),
+                t.qualified()
+            );
+            let rows = snapshot
+                .query(&sql, &[])
+                .await
+                .with_context(|| format!("sampling {}", t.display_name()))?;
+            for (i, col) in text_cols.iter().enumerate() {
+                let hit = rows.iter().any(|r| {
+                    r.get::<_, Option<String>>(i).is_some_and(|v| {
+                        v.len() < 200 && transform::looks_like_pii(v.trim()).is_some()
+                    })
+                });
+                if hit {
+                    found.push(format!("{}.{col}", t.name));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Scans the copy's PII columns for any original value seen in the source.
+    pub(super) async fn verify_inner(&self, target: &Client) -> anyhow::Result<Vec<String>> {
+        if !self.anonymize {
+            return Ok(Vec::new());
+        }
+        let detector = self.set()?.leak_detector();
+        let kept = self
+            .kept_emails
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_default();
+        let kept_rows = self.kept.read().map(|k| k.clone()).unwrap_or_default();
+        if detector.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut scanned = 0u64;
+        for (table, column) in detector.pii_columns() {
+            let (qualified, keys) = key_columns(target, &table).await?;
+            let key_select: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}::text", quote_ident(k)))
+                .collect();
+            let sql = format!(
+                "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL AND {skip}) TO STDOUT",
+                c = quote_ident(&column),
+                sep = if keys.is_empty() { "" } else { ", " },
+                keys = key_select.join(", "),
+                skip = kept_rows.exclude(&table, &keys),
+            );
+            let stream = target
+                .copy_out(sql.as_str())
+                .await
+                .with_context(|| format!("scanning {table}.{column}"))?;
+            pin_mut!(stream);
+            while let Some(row) = stream.next().await {
+                let row = row.with_context(|| format!("scanning {table}.{column}"))?;
+                scanned += 1;
+                let fields = transform::copy_codec::decode_row(&row).unwrap_or_default();
+                let Some(Some(value)) = fields.first() else {
+                    continue;
+                };
+                if leaks(&detector, &kept, &String::from_utf8_lossy(value)) {
+                    let key: Vec<String> = keys
+                        .iter()
+                        .zip(fields.iter().skip(1))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k}={}",
+                                v.as_deref()
+                                    .map(String::from_utf8_lossy)
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    anyhow::bail!(
+                        "leak check failed: an original email, IP or phone number from production is \
+                         still in {table}.{column} (row {}) after anonymization. Nothing was kept. \
+                         Add a rule for it (--rules) and rerun; please report it if the table is a \
+                         WordPress or WooCommerce one.",
+                        key.join(", ")
+                    );
+                }
+            }
+        }
+        tracing::info!(values = scanned, "leak check passed");
+        Ok(Vec::new())
+    }
+}
+
+/// A value leaks if it, or any email/IP/phone-looking token inside it, is an original (other
+/// than a kept account's own address).
+fn leaks(detector: &transform::LeakDetector, kept: &[String], text: &str) -> bool {
+    let leaked = |t: &str| detector.leaks(t) && !kept.iter().any(|k| k.eq_ignore_ascii_case(t));
+    if leaked(text.trim()) {
+        return true;
+    }
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')')
+    })
+    .filter(|t| !t.is_empty() && transform::looks_like_pii(t).is_some())
+    .any(|t| detector.leaks(t))
+}
+
+/// The table's qualified name and the columns that identify a row in a message: the primary
+/// key, plus `option_name` / `meta_key` where they exist (they say more than an id).
+async fn key_columns(target: &Client, table: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let row = target
+        .query_opt(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.oid::int8 FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind = 'r' \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') LIMIT 1",
+            &[&table],
+        )
+        .await
+        .context("finding a table for the leak check")?
+        .with_context(|| format!("table {table} is missing from the copy"))?;
+    let (qualified, oid): (String, i64) = (row.get(0), row.get(1));
+    let keys = target
+        .query(
+            "SELECT a.attname::text FROM pg_attribute a \
+             LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey) \
+             WHERE a.attrelid = $1::int8::oid AND a.attnum > 0 AND NOT a.attisdropped \
+               AND (i.indrelid IS NOT NULL OR lower(a.attname) IN ('option_name', 'meta_key')) \
+             ORDER BY a.attnum",
+            &[&oid],
+        )
+        .await
+        .context("reading the key columns for the leak check")?;
+    Ok((qualified, keys.iter().map(|r| r.get(0)).collect()))
+}
