@@ -6,6 +6,8 @@ mod action_github;
 mod action_secrets;
 mod fake_github;
 mod lifecycle_local;
+mod lifecycle_railway;
+mod lifecycle_railway_faults;
 mod railway_client;
 mod railway_platform;
 mod railway_sim;
