@@ -2,6 +2,8 @@
 //! against a simulated GitHub on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod action_e2e;
+mod action_e2e_secrets;
 mod action_github;
 mod action_secrets;
 mod fake_github;

@@ -342,6 +342,13 @@ impl Sim {
         });
     }
 
+    /// A counter of the requests received so far, usable from any thread (e.g. to note when a
+    /// callback ran relative to the simulated API traffic).
+    pub fn request_counter(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let inner = Arc::clone(&self.inner);
+        move || lock(&inner.requests).len()
+    }
+
     /// Faults not yet delivered.
     pub fn pending_faults(&self) -> usize {
         lock(&self.inner.faults).len()
