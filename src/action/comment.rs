@@ -234,8 +234,18 @@ fn failed(
     }
 }
 
+fn torn_down_heading(pr: u64) -> String {
+    format!("### 🧹 Staging removed for PR #{pr}")
+}
+
+/// Whether a sticky comment's body already reports the PR's staging as removed.
+pub fn is_torn_down(body: &str, pr: u64) -> bool {
+    let heading = torn_down_heading(pr);
+    body.lines().any(|l| l == heading)
+}
+
 fn torn_down(md: &mut String, ctx: &Context, o: &Outcome) {
-    put!(md, "### 🧹 Staging removed for PR #{}\n", ctx.pr);
+    put!(md, "{}\n", torn_down_heading(ctx.pr));
     if o.deleted {
         put!(
             md,

@@ -109,8 +109,12 @@ fn torn_down_says_what_happened() {
     let md = render(&ctx(), View::TornDown(&o));
     assert!(md.contains("were deleted"), "{md}");
     golden("comment_torn_down", &md);
+    assert!(is_torn_down(&md, ctx().pr));
+    assert!(!is_torn_down(&md, ctx().pr + 1));
     o.deleted = false;
     assert!(render(&ctx(), View::TornDown(&o)).contains("already gone"));
+    let ready = render(&ctx(), View::Starting(Operation::Up));
+    assert!(!is_torn_down(&ready, ctx().pr));
 }
 
 #[test]

@@ -186,6 +186,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
         let Some(gh) = self.github else {
             return Ok(());
         };
+        let already_gone = matches!(view, View::TornDown(o) if !o.deleted);
         let body = self.ui.secrets().redact(&comment::render(ctx, view));
         if !self.looked {
             // Never listed, or the listing failed: look (again) rather than risk a duplicate.
@@ -196,6 +197,19 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
                 }
                 Err(e) => return self.github_error(e),
             }
+        }
+        // A rerun of the teardown finds nothing to delete: the comment written when the
+        // environment was deleted stays (it is the accurate one).
+        if already_gone
+            && self
+                .comment
+                .as_ref()
+                .and_then(|c| c.body.as_deref())
+                .is_some_and(|b| comment::is_torn_down(b, ctx.pr))
+        {
+            return self
+                .ui
+                .line("PR comment: unchanged (it already says staging was removed)");
         }
         match gh
             .write_comment(ctx.pr, &self.marker, self.comment.as_ref(), &body, create)

@@ -64,6 +64,9 @@ pub struct SimOptions {
     /// Largest page any connection returns (small values exercise pagination).
     pub page_size: usize,
     pub copy_tcp_proxies: bool,
+    /// Deployments are created finished (their final status on the first poll), for end-to-end
+    /// tests that run with the production poll policy.
+    pub instant_deploys: bool,
 }
 
 impl Default for SimOptions {
@@ -71,6 +74,7 @@ impl Default for SimOptions {
         Self {
             page_size: 100,
             copy_tcp_proxies: false,
+            instant_deploys: false,
         }
     }
 }
@@ -84,9 +88,17 @@ pub struct Seed {
     pub db_service_id: String,
 }
 
+/// A fault waiting for its request: the `skip` next matching requests pass untouched.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) operation: Option<String>,
+    pub(crate) skip: usize,
+    pub(crate) fault: Fault,
+}
+
 pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
-    pub(crate) faults: Mutex<Vec<(Option<String>, Fault)>>,
+    pub(crate) faults: Mutex<Vec<Pending>>,
     pub(crate) requests: Mutex<Vec<Recorded>>,
 }
 
@@ -125,6 +137,7 @@ impl Sim {
         let state = State {
             page_size: options.page_size,
             copy_tcp_proxies: options.copy_tcp_proxies,
+            instant_deploys: options.instant_deploys,
             ..State::default()
         };
         let inner = Arc::new(Inner {
@@ -317,7 +330,52 @@ impl Sim {
 
     /// Injects `fault` into the next request for `operation` (any operation when `None`).
     pub fn fail(&self, operation: Option<&str>, fault: Fault) {
-        lock(&self.inner.faults).push((operation.map(str::to_owned), fault));
+        self.fail_after(operation, 0, fault);
+    }
+
+    /// Injects `fault` into the request for `operation` that follows the next `skip` ones.
+    pub fn fail_after(&self, operation: Option<&str>, skip: usize, fault: Fault) {
+        lock(&self.inner.faults).push(Pending {
+            operation: operation.map(str::to_owned),
+            skip,
+            fault,
+        });
+    }
+
+    /// A counter of the requests received so far, usable from any thread (e.g. to note when a
+    /// callback ran relative to the simulated API traffic).
+    pub fn request_counter(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let inner = Arc::clone(&self.inner);
+        move || lock(&inner.requests).len()
+    }
+
+    /// Faults not yet delivered.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.inner.faults).len()
+    }
+
+    /// Drops every fault not yet delivered.
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    /// The real database behind the Postgres service of environment `name`, as the simulated
+    /// `DATABASE_PUBLIC_URL` gives it (with its password).
+    pub fn database(&self, name: &str) -> Option<DbUrl> {
+        let st = self.state();
+        let env = st.envs.iter().find(|e| e.name == name)?;
+        let b = st
+            .instances
+            .iter()
+            .filter(|i| i.env_id == env.id)
+            .find_map(|i| i.backing.clone())?;
+        Some(DbUrl::from_parts(
+            &b.host,
+            b.port,
+            &b.user,
+            &b.password,
+            &b.database,
+        ))
     }
 
     /// Deployments of `service` created from now on end in `status` (e.g. `FAILED`).

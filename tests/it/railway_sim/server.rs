@@ -58,8 +58,15 @@ pub(crate) async fn handle(
         let mut faults = lock(&inner.faults);
         let pos = faults
             .iter()
-            .position(|(op, _)| op.as_deref().is_none_or(|o| o == operation));
-        pos.map(|p| faults.remove(p).1)
+            .position(|f| f.operation.as_deref().is_none_or(|o| o == operation));
+        match pos {
+            Some(p) if faults[p].skip > 0 => {
+                faults[p].skip -= 1;
+                None
+            }
+            Some(p) => Some(faults.remove(p).fault),
+            None => None,
+        }
     };
     let mut extra_error = None;
     match fault {

@@ -101,6 +101,8 @@ pub struct State {
     pub page_size: usize,
     /// Copy TCP proxies when duplicating (open point of the brief; off by default).
     pub copy_tcp_proxies: bool,
+    /// Deployments start finished (see `SimOptions::instant_deploys`).
+    pub instant_deploys: bool,
     pub next: u64,
 }
 
@@ -381,7 +383,7 @@ impl State {
                     SimDeployment {
                         id: id.clone(),
                         instance_id,
-                        step: 0,
+                        step: if self.instant_deploys { STEPS.len() } else { 0 },
                         outcome,
                         commit_sha: sha,
                     },
