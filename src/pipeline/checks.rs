@@ -106,71 +106,80 @@ impl StreamTransforms {
     }
 
     /// Scans the copy's PII columns for any original value seen in the source.
+    /// The leak check: every email, IP and phone token the personal-data columns were given is
+    /// compared (by hash, recorded in the stream) with the originals seen in the source. Only on
+    /// a hit is the copy read again, to name the row.
     pub(super) async fn verify_inner(&self, target: &Client) -> anyhow::Result<Vec<String>> {
         if !self.anonymize {
             return Ok(Vec::new());
         }
         let detector = self.set()?.leak_detector();
+        let Some((table, column)) = detector.first_leak() else {
+            tracing::info!(originals = detector.len(), "leak check passed");
+            return Ok(Vec::new());
+        };
+        let row = self.locate_leak(target, &detector, &table, &column).await?;
+        anyhow::bail!(
+            "leak check failed: an original email, IP or phone number from production is still in \
+             {table}.{column} ({row}) after anonymization. Nothing was kept. Add a rule for it \
+             (--rules) and rerun; please report it if the table is a WordPress or WooCommerce one."
+        )
+    }
+
+    /// Finds the row of `table.column` that holds an original value, for the error message.
+    async fn locate_leak(
+        &self,
+        target: &Client,
+        detector: &transform::LeakDetector,
+        table: &str,
+        column: &str,
+    ) -> anyhow::Result<String> {
         let kept = self
             .kept_emails
             .read()
             .map(|k| k.clone())
             .unwrap_or_default();
         let kept_rows = self.kept.read().map(|k| k.clone()).unwrap_or_default();
-        if detector.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut scanned = 0u64;
-        for (table, column) in detector.pii_columns() {
-            let (qualified, keys) = key_columns(target, &table).await?;
-            let key_select: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{}::text", quote_ident(k)))
-                .collect();
-            let sql = format!(
-                "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL AND {skip}) TO STDOUT",
-                c = quote_ident(&column),
-                sep = if keys.is_empty() { "" } else { ", " },
-                keys = key_select.join(", "),
-                skip = kept_rows.exclude(&table, &keys),
-            );
-            let stream = target
-                .copy_out(sql.as_str())
-                .await
-                .with_context(|| format!("scanning {table}.{column}"))?;
-            pin_mut!(stream);
-            while let Some(row) = stream.next().await {
-                let row = row.with_context(|| format!("scanning {table}.{column}"))?;
-                scanned += 1;
-                let fields = transform::copy_codec::decode_row(&row).unwrap_or_default();
-                let Some(Some(value)) = fields.first() else {
-                    continue;
-                };
-                if leaks(&detector, &kept, &String::from_utf8_lossy(value)) {
-                    let key: Vec<String> = keys
-                        .iter()
-                        .zip(fields.iter().skip(1))
-                        .map(|(k, v)| {
-                            format!(
-                                "{k}={}",
-                                v.as_deref()
-                                    .map(String::from_utf8_lossy)
-                                    .unwrap_or_default()
-                            )
-                        })
-                        .collect();
-                    anyhow::bail!(
-                        "leak check failed: an original email, IP or phone number from production is \
-                         still in {table}.{column} (row {}) after anonymization. Nothing was kept. \
-                         Add a rule for it (--rules) and rerun; please report it if the table is a \
-                         WordPress or WooCommerce one.",
-                        key.join(", ")
-                    );
-                }
+        let (qualified, keys) = key_columns(target, table).await?;
+        let key_select: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}::text", quote_ident(k)))
+            .collect();
+        let sql = format!(
+            "COPY (SELECT {c}::text{sep}{keys} FROM {qualified} WHERE {c} IS NOT NULL AND {skip}) TO STDOUT",
+            c = quote_ident(column),
+            sep = if keys.is_empty() { "" } else { ", " },
+            keys = key_select.join(", "),
+            skip = kept_rows.exclude(table, &keys),
+        );
+        let stream = target
+            .copy_out(sql.as_str())
+            .await
+            .with_context(|| format!("scanning {table}.{column}"))?;
+        pin_mut!(stream);
+        while let Some(row) = stream.next().await {
+            let row = row.with_context(|| format!("scanning {table}.{column}"))?;
+            let fields = transform::copy_codec::decode_row(&row).unwrap_or_default();
+            let Some(Some(value)) = fields.first() else {
+                continue;
+            };
+            if leaks(detector, &kept, &String::from_utf8_lossy(value)) {
+                let key: Vec<String> = keys
+                    .iter()
+                    .zip(fields.iter().skip(1))
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}={}",
+                            v.as_deref()
+                                .map(String::from_utf8_lossy)
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                return Ok(format!("row {}", key.join(", ")));
             }
         }
-        tracing::info!(values = scanned, "leak check passed");
-        Ok(Vec::new())
+        Ok("row not located".to_owned())
     }
 }
 

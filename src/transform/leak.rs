@@ -13,6 +13,8 @@ use super::anonymize::pii_hash;
 pub struct LeakDetector {
     pub(crate) seen: HashSet<u64>,
     pub(crate) columns: BTreeSet<(String, String)>,
+    /// Token hashes written to each personal-data column, for the in-stream leak check.
+    pub(crate) emitted: Vec<((String, String), Vec<u64>)>,
 }
 
 impl LeakDetector {
@@ -22,6 +24,48 @@ impl LeakDetector {
             && [PiiKind::Email, PiiKind::Ip, PiiKind::Phone]
                 .into_iter()
                 .any(|k| self.seen.contains(&pii_hash(k, value)))
+    }
+
+    /// The first personal-data column whose output holds an original email, IP or phone
+    /// number (compared by hash; no second read of the data).
+    pub fn first_leak(&self) -> Option<(String, String)> {
+        self.emitted
+            .iter()
+            .find(|(_, hashes)| hashes.iter().any(|h| self.seen.contains(h)))
+            .map(|(col, _)| col.clone())
+    }
+
+    /// Token hashes of one output value, as the leak check records them: the whole value and
+    /// every email/IP/phone-looking token inside it (serialized and JSON values included).
+    pub fn token_hashes(value: &str, out: &mut Vec<u64>) {
+        let mut add = |t: &str| {
+            if let Some(kind) = looks_like_pii(t) {
+                out.push(pii_hash(kind, t));
+            }
+        };
+        let whole = value.trim();
+        if whole.is_empty() {
+            return;
+        }
+        add(whole);
+        if whole.contains(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')' | '{' | '}'
+                )
+        }) {
+            whole
+                .split(|c: char| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')' | '{' | '}'
+                        )
+                })
+                .filter(|t| !t.is_empty())
+                .for_each(add);
+        }
     }
 
     /// (table, column) pairs that held anonymized PII: scan these on the target.

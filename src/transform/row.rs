@@ -8,6 +8,7 @@ use super::anonymize::kinds::Kind;
 use super::anonymize::{Applied, ApplyCtx, apply};
 use super::copy_codec::{self, encode_field, split_row};
 use super::error::TransformError;
+use super::leak::LeakDetector;
 use super::nested::TextRewriter;
 use super::php;
 use super::plan::UrlMode;
@@ -252,6 +253,11 @@ impl TableTransformer {
 
         // 2. Anonymize.
         for (i, kind, unique) in todo {
+            // Addresses are what `emails_inside` looks for; most values have none.
+            if kind == Kind::EmailsInside && memchr::memchr(b'@', &row[spans[i].clone()]).is_none()
+            {
+                continue;
+            }
             let source = if kind == Kind::Slug {
                 self.plan.subject.and_then(|s| s.login_idx).unwrap_or(i)
             } else {
@@ -306,10 +312,11 @@ impl TableTransformer {
             }
         }
 
-        // 3. URL rewriting.
+        // 3. URL rewriting (only rows whose raw bytes hold an old host at all).
+        let url_possible = self.ctx.urls.might_match_bytes(row);
         for i in 0..n {
             let mode = self.plan.columns[i].url;
-            if mode == UrlMode::None {
+            if mode == UrlMode::None || !url_possible {
                 continue;
             }
             let current: &str = match &f.new[i] {
@@ -373,7 +380,33 @@ impl TableTransformer {
             }
         }
 
-        // 5. Length checks and output.
+        // 5. What the personal-data columns now hold, for the leak check (kept accounts keep
+        // their own data).
+        if !kept {
+            let mut hashes = Vec::new();
+            for &i in &self.leak_cols {
+                let value: Option<&str> = match &f.new[i] {
+                    Some(Some(v)) => Some(v.as_str()),
+                    Some(None) => None,
+                    None => match f.original(i) {
+                        Ok(Val::Text(v)) => Some(v),
+                        _ => None,
+                    },
+                };
+                if let Some(v) =
+                    value.filter(|v| v.bytes().any(|b| b == b'@' || b.is_ascii_digit()))
+                {
+                    hashes.clear();
+                    LeakDetector::token_hashes(v, &mut hashes);
+                    self.emitted.extend(hashes.iter().map(|h| (i, *h)));
+                }
+            }
+            if self.emitted.len() > 65_536 {
+                self.flush_emitted();
+            }
+        }
+
+        // 6. Length checks and output.
         let original_f = &f;
         let mut changed_any = false;
         for i in 0..n {

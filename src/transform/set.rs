@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub report: Mutex<BTreeMap<String, TableReport>>,
     pub leaks: Mutex<HashSet<u64>>,
     pub pii_columns: Mutex<BTreeSet<(String, String)>>,
+    /// Hashes of email/IP/phone tokens written to the personal-data columns, per column.
+    pub emitted: Mutex<BTreeMap<(String, String), Vec<u64>>>,
     pub unique: UniqueRegistry,
 }
 
@@ -123,27 +125,9 @@ impl TransformSet {
         if !plan.is_active() {
             return Ok(None);
         }
-        let pii: Vec<(String, String)> = plan
-            .columns
-            .iter()
-            .filter(|c| {
-                c.rule
-                    .as_ref()
-                    .is_some_and(|r| r.kind.pii().is_some() || r.kind == Kind::PiiKeys)
-            })
-            .map(|c| (plan.table.clone(), c.name.clone()))
-            .chain(
-                plan.eav
-                    .iter()
-                    .filter(|e| e.rules.is_some())
-                    .map(|e| (plan.table.clone(), plan.columns[e.value_idx].name.clone())),
-            )
-            .chain(plan.cond.iter().flat_map(|c| {
-                c.columns
-                    .iter()
-                    .filter(|(_, k)| k.pii().is_some())
-                    .map(|(i, _)| (plan.table.clone(), plan.columns[*i].name.clone()))
-            }))
+        let pii: Vec<(String, String)> = pii_column_indexes(&plan)
+            .into_iter()
+            .map(|i| (plan.table.clone(), plan.columns[i].name.clone()))
             .collect();
         if !pii.is_empty() {
             let mut cols = self.shared.pii_columns.lock().map_err(|_| poisoned())?;
@@ -198,6 +182,12 @@ impl TransformSet {
     /// Snapshot of the originals seen so far (hashes) and the PII columns.
     pub fn leak_detector(&self) -> LeakDetector {
         LeakDetector {
+            emitted: self
+                .shared
+                .emitted
+                .lock()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
             seen: self
                 .shared
                 .leaks
@@ -217,6 +207,38 @@ impl TransformSet {
     pub fn staging_password_hash(&self) -> Option<&str> {
         self.ctx.staging_hash.as_deref()
     }
+}
+
+/// Columns of a plan that hold personal data: what the leak check watches.
+fn pii_column_indexes(plan: &TablePlan) -> Vec<usize> {
+    let mut cols: Vec<usize> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.rule
+                .as_ref()
+                .is_some_and(|r| r.kind.pii().is_some() || r.kind == Kind::PiiKeys)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    cols.extend(
+        plan.eav
+            .iter()
+            .filter(|e| e.rules.is_some())
+            .map(|e| e.value_idx),
+    );
+    for c in &plan.cond {
+        cols.extend(
+            c.columns
+                .iter()
+                .filter(|(_, k)| k.pii().is_some())
+                .map(|(i, _)| *i),
+        );
+    }
+    cols.sort_unstable();
+    cols.dedup();
+    cols
 }
 
 pub(crate) fn poisoned() -> TransformError {
@@ -243,6 +265,10 @@ pub struct TableTransformer {
     pub(crate) stats: TableReport,
     pub(crate) seen: Vec<(super::anonymize::kinds::PiiKind, u64)>,
     pub(crate) spans: Vec<std::ops::Range<usize>>,
+    /// Columns whose output the leak check watches (those holding personal data).
+    pub(crate) leak_cols: Vec<usize>,
+    /// `(column, token hash)` written so far, flushed into the shared set.
+    pub(crate) emitted: Vec<(usize, u64)>,
 }
 
 impl TableTransformer {
@@ -259,6 +285,7 @@ impl TableTransformer {
                 .collect(),
             ..Default::default()
         };
+        let leak_cols = pii_column_indexes(&plan);
         TableTransformer {
             plan,
             ctx,
@@ -266,6 +293,25 @@ impl TableTransformer {
             stats,
             seen: Vec::new(),
             spans: Vec::new(),
+            leak_cols,
+            emitted: Vec::new(),
+        }
+    }
+
+    /// Moves the emitted token hashes into the shared set (sorted, deduplicated per column).
+    pub(crate) fn flush_emitted(&mut self) {
+        if self.emitted.is_empty() {
+            return;
+        }
+        if let Ok(mut map) = self.shared.emitted.lock() {
+            for (i, h) in self.emitted.drain(..) {
+                let key = (self.plan.table.clone(), self.plan.columns[i].name.clone());
+                map.entry(key).or_default().push(h);
+            }
+            for v in map.values_mut() {
+                v.sort_unstable();
+                v.dedup();
+            }
         }
     }
 
@@ -284,6 +330,7 @@ impl TableTransformer {
         if let Ok(mut leaks) = self.shared.leaks.lock() {
             leaks.extend(self.seen.drain(..).map(|(_, h)| h));
         }
+        self.flush_emitted();
         self.stats = TableReport::default();
     }
 }

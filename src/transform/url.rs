@@ -221,6 +221,14 @@ impl UrlRewriter {
         self.rules.is_empty()
     }
 
+    /// Cheap pre-check on a raw COPY row: every form of an old URL (plain, JSON-escaped,
+    /// URL-encoded, inside serialized data) keeps the host's letters as they are.
+    pub fn might_match_bytes(&self, raw: &[u8]) -> bool {
+        self.rules
+            .iter()
+            .any(|(src, _)| memchr::memmem::find(raw, src.core.as_bytes()).is_some())
+    }
+
     /// Cheap pre-check: can `s` contain an old URL at all?
     pub fn might_match(&self, s: &str) -> bool {
         self.rules

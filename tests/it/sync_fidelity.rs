@@ -110,7 +110,7 @@ async fn an_empty_target_gets_an_identical_copy() {
     assert_eq!(report.sequences, 6);
     let phases: Vec<&str> = report.phases.iter().map(|p| p.phase.as_str()).collect();
     assert!(
-        phases.contains(&"data") && phases.contains(&"post-data"),
+        phases.contains(&"data+indexes") && phases.contains(&"post-data"),
         "{phases:?}"
     );
     // The trigger was created after the data, so copying did not fire it a second time.

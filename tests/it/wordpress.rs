@@ -346,3 +346,64 @@ async fn generation_is_deterministic_and_sized() {
         .unwrap_err();
     assert!(format!("{err:#}").contains("already has"), "{err:#}");
 }
+
+#[tokio::test]
+async fn the_leak_check_fails_the_run_and_keeps_nothing() {
+    let source = fresh_db(&clusters().prod, "leak_src").await;
+    client(&source)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_name varchar(191), option_value text, autoload varchar(20));
+             CREATE TABLE wp_posts (\"ID\" bigserial PRIMARY KEY, post_content text, post_title text, post_type varchar(20), guid varchar(255));
+             CREATE TABLE wp_users (\"ID\" bigserial PRIMARY KEY, user_login varchar(60), user_email varchar(100), user_pass varchar(255), user_nicename varchar(50), display_name varchar(250));
+             CREATE TABLE wp_postmeta (meta_id bigserial PRIMARY KEY, post_id bigint, meta_key varchar(255), meta_value text);
+             INSERT INTO wp_options (option_name, option_value) VALUES ('home', 'https://www.client-site.example');
+             INSERT INTO wp_users (user_login, user_email) VALUES ('anna', 'Anna.Leak@Mail.example');
+             INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES (1, '_contact', 'call anna.leak@mail.example');",
+        )
+        .await
+        .unwrap();
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    // A user rule that switches anonymization off for one meta key lets an address through.
+    std::fs::write(
+        rules.path(),
+        "tables:\n  postmeta:\n    meta_keys: { \"_contact\": keep }\n",
+    )
+    .unwrap();
+    let settings = TransformSettings {
+        rules_file: Some(rules.path().to_path_buf()),
+        ..TransformSettings::default()
+    };
+    let t =
+        wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
+    let target = fresh_db(&clusters().staging, "leak_dst").await;
+    let opts = SyncOptions {
+        source,
+        target: target.clone(),
+        jobs: 2,
+        pg_dump: None,
+        progress_every: Duration::ZERO,
+        split_larger_than: 64 << 20,
+        dry_run: false,
+    };
+    let err = sync(&opts, Some(t as Arc<dyn Transforms>))
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("leak check failed") && text.contains("wp_postmeta.meta_value"),
+        "{text}"
+    );
+    assert!(
+        text.contains("meta_key=_contact"),
+        "the row is named: {text}"
+    );
+    assert!(
+        !text.to_lowercase().contains("anna.leak@mail.example"),
+        "the value itself is never printed"
+    );
+    assert!(
+        crate::support::table_digests(&target).await.is_empty(),
+        "nothing may be kept"
+    );
+}
