@@ -28,7 +28,9 @@ pub fn split_row(row: &[u8], spans: &mut Vec<Range<usize>>) -> Result<(), CodecE
     };
     let mut start = 0;
     let mut i = 0;
-    while i < body.len() {
+    // Jump from one special byte to the next: rows are mostly plain text.
+    while let Some(off) = memchr::memchr3(b'\\', b'\t', b'\n', &body[i..]) {
+        i += off;
         match body[i] {
             b'\\' => {
                 if i + 1 >= body.len() {
@@ -41,8 +43,10 @@ pub fn split_row(row: &[u8], spans: &mut Vec<Range<usize>>) -> Result<(), CodecE
                 i += 1;
                 start = i;
             }
-            b'\n' => return Err(CodecError("unescaped newline inside a row".into())),
-            _ => i += 1,
+            _ => return Err(CodecError("unescaped newline inside a row".into())),
+        }
+        if i >= body.len() {
+            break;
         }
     }
     spans.push(start..body.len());
@@ -68,17 +72,18 @@ pub fn decode_field(wire: &[u8]) -> Result<Option<Cow<'_, [u8]>>, CodecError> {
     if is_null(wire) {
         return Ok(None);
     }
-    if !wire.contains(&b'\\') {
+    if memchr::memchr(b'\\', wire).is_none() {
         return Ok(Some(Cow::Borrowed(wire)));
     }
     let mut out = Vec::with_capacity(wire.len());
     let mut i = 0;
     while i < wire.len() {
-        let b = wire[i];
-        if b != b'\\' {
-            out.push(b);
-            i += 1;
-            continue;
+        // Copy the plain run up to the next backslash in one go.
+        let run = memchr::memchr(b'\\', &wire[i..]).unwrap_or(wire.len() - i);
+        out.extend_from_slice(&wire[i..i + run]);
+        i += run;
+        if i >= wire.len() {
+            break;
         }
         let Some(&c) = wire.get(i + 1) else {
             return Err(CodecError("field ends with a lone backslash".into()));
@@ -129,6 +134,14 @@ pub fn encode_field(value: Option<&[u8]>, out: &mut Vec<u8>) {
         out.extend_from_slice(b"\\N");
         return;
     };
+    // Most values need no escape at all.
+    if !value
+        .iter()
+        .any(|&b| matches!(b, b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' | 0x0b))
+    {
+        out.extend_from_slice(value);
+        return;
+    }
     let mut last = 0;
     for (i, &b) in value.iter().enumerate() {
         let esc = match b {

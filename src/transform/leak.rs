@@ -131,7 +131,18 @@ pub fn looks_like_pii(value: &str) -> Option<PiiKind> {
     if v.is_empty() || v.len() > 320 {
         return None;
     }
-    if looks_like_email(v) {
+    // Emails need an '@', IPv6 a ':', IPv4 and phones at least four digits: most tokens have
+    // none of these and are rejected without parsing.
+    let (mut at, mut colon, mut digits) = (false, false, 0usize);
+    for b in v.bytes() {
+        at |= b == b'@';
+        colon |= b == b':';
+        digits += usize::from(b.is_ascii_digit());
+    }
+    if !at && !colon && digits < 4 {
+        return None;
+    }
+    if at && looks_like_email(v) {
         return Some(PiiKind::Email);
     }
     if v.parse::<IpAddr>().is_ok() {
