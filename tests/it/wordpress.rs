@@ -407,3 +407,27 @@ async fn the_leak_check_fails_the_run_and_keeps_nothing() {
         "nothing may be kept"
     );
 }
+
+#[tokio::test]
+async fn a_dry_run_transforms_everything_and_writes_nothing() {
+    let source = wordpress_source().await;
+    let target = fresh_db(&clusters().staging, "wp_dry").await;
+    let settings = TransformSettings::default();
+    let t = wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
+    let opts = SyncOptions {
+        source,
+        target: target.clone(),
+        jobs: 2,
+        pg_dump: None,
+        progress_every: Duration::ZERO,
+        split_larger_than: 64 << 20,
+        dry_run: true,
+    };
+    let report = sync(&opts, Some(Arc::clone(&t) as Arc<dyn Transforms>)).await.unwrap();
+    assert_eq!(report.mode, wpstage::sync::Mode::DryRun);
+    let totals = &report.transform.as_ref().unwrap()["totals"];
+    assert!(totals["url_replacements"].as_u64().unwrap() > 10, "{totals}");
+    assert!(totals["anonymized_values"].as_u64().unwrap() > 10, "{totals}");
+    assert!(t.text_report().contains("wp_posts"), "the text report lists tables");
+    assert!(crate::support::table_digests(&target).await.is_empty(), "a dry run wrote to the target");
+}
