@@ -33,6 +33,9 @@ readonly PG_EXTRA_CONF="${PG_EXTRA_CONF:-}"
 # delete or truncate: only there may an anonymized copy hold fewer rows.
 readonly ANON_ROW_LOSS_TABLES="${ANON_ROW_LOSS_TABLES:-(usermeta|posts|signups|registration_log|woocommerce_sessions|woocommerce_payment_tokens|woocommerce_payment_tokenmeta|woocommerce_api_keys|wc_webhooks)}"
 readonly TIME_BIN=/usr/bin/time
+# The generator's default production URL, and a preview URL to rewrite it to.
+readonly SITE_URL="https://www.client-site.example"
+readonly PREVIEW_URL="https://pr-42.staging.example"
 readonly DB_USER=postgres
 
 WPSTAGE_BIN="${WPSTAGE_BIN:-${REPO_ROOT}/target/release/wpstage}"
@@ -333,7 +336,9 @@ copy_with() {
         --split-tables-larger-than "${split}" >>"${run}/log" 2>&1
       ;;
     wpstage | wpstage-no-anon)
-      local extra=()
+      # The real job: the site URL rewritten to a preview URL and personal data anonymized.
+      # The plain variant runs no transform at all (the overhead baseline).
+      local extra=(--rewrite-url "${SITE_URL}=${PREVIEW_URL}")
       if [[ "${tool}" == "wpstage-no-anon" ]]; then
         extra=(--no-anonymize)
       fi
@@ -362,8 +367,8 @@ label() {
   case "$1" in
     pg_dump) echo 'pg_dump | psql' ;;
     pgcopydb) echo 'pgcopydb clone' ;;
-    wpstage) echo 'wpstage sync' ;;
-    wpstage-no-anon) echo 'wpstage sync --no-anonymize' ;;
+    wpstage) echo 'wpstage sync (URL rewrite + anonymization)' ;;
+    wpstage-no-anon) echo 'wpstage sync --no-anonymize (no transforms)' ;;
   esac
 }
 

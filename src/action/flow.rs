@@ -24,6 +24,8 @@ pub(super) struct Flow<'c, 'o, W: Write> {
     deployment: Option<u64>,
     /// A GitHub call failed (reported already): the run exits non-zero, the outcome stands.
     github_failed: bool,
+    /// This run's log page, sent with every deployment status.
+    log_url: Option<String>,
 }
 
 impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
@@ -37,6 +39,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             looked: false,
             deployment: None,
             github_failed: false,
+            log_url: cfg.github.run_url(),
         }
     }
 
@@ -162,6 +165,8 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
         self.ui.endgroup()
     }
 
+    /// A status with the run's log link on every update (GitHub drops the deployment's links
+    /// from the PR when a later status omits them).
     fn status<'a>(
         &'a self,
         state: DeploymentState,
@@ -172,7 +177,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             state,
             environment: &self.cfg.github_environment,
             environment_url,
-            log_url: None,
+            log_url: self.log_url.as_deref(),
             description,
         }
     }

@@ -5,6 +5,7 @@
 use clap::Args;
 
 use super::{default_jobs, parse_size};
+use crate::action::comment;
 use crate::generate::GenerateSpec;
 use crate::lifecycle::{self, LifecycleConfig, UpRequest};
 use crate::platform::local::LocalPlatform;
@@ -85,6 +86,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let outcome = lifecycle::up(&platform, &cfg, &req).await?;
     println!("{}", crate::report::outcome_text(&outcome));
+    let ctx = comment::Context {
+        marker: String::new(),
+        pr: PR,
+        sha: Some(req.sha.clone()),
+        branch: req.branch.clone(),
+        environment_name: outcome.environment_name.clone(),
+        run_url: None,
+        refresh_url: None,
+        refresh_workflow: "refresh.yml".to_owned(),
+        ttl: cfg.ttl,
+    };
+    println!("--- the PR comment that would be posted (Markdown) ---\n");
+    println!(
+        "{}",
+        comment::render_body(&ctx, comment::View::Ready(&outcome))
+    );
     if clusters.is_empty() {
         println!(
             "(left on the server: {} and the environment database; `wpstage demo --server … --clean` removes them)",

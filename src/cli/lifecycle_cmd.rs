@@ -72,7 +72,7 @@ pub struct LifecycleArgs {
     #[arg(long = "app-var", value_name = "NAME=VALUE", value_parser = parse_var)]
     app_vars: Vec<(String, String)>,
     /// How long to wait for the app deployment.
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
     deploy_timeout: Duration,
     /// Do not wait for the app deployment to finish.
     #[arg(long)]

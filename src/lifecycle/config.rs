@@ -74,7 +74,7 @@ impl Default for LifecycleConfig {
             transforms: TransformSettings::default(),
             app_vars: BTreeMap::new(),
             wait_for_deploy: true,
-            deploy_timeout: Duration::from_secs(600),
+            deploy_timeout: Duration::from_secs(900),
             ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }

@@ -413,7 +413,8 @@ async fn a_dry_run_transforms_everything_and_writes_nothing() {
     let source = wordpress_source().await;
     let target = fresh_db(&clusters().staging, "wp_dry").await;
     let settings = TransformSettings::default();
-    let t = wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
+    let t =
+        wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
     let opts = SyncOptions {
         source,
         target: target.clone(),
@@ -423,11 +424,25 @@ async fn a_dry_run_transforms_everything_and_writes_nothing() {
         split_larger_than: 64 << 20,
         dry_run: true,
     };
-    let report = sync(&opts, Some(Arc::clone(&t) as Arc<dyn Transforms>)).await.unwrap();
+    let report = sync(&opts, Some(Arc::clone(&t) as Arc<dyn Transforms>))
+        .await
+        .unwrap();
     assert_eq!(report.mode, wpstage::sync::Mode::DryRun);
     let totals = &report.transform.as_ref().unwrap()["totals"];
-    assert!(totals["url_replacements"].as_u64().unwrap() > 10, "{totals}");
-    assert!(totals["anonymized_values"].as_u64().unwrap() > 10, "{totals}");
-    assert!(t.text_report().contains("wp_posts"), "the text report lists tables");
-    assert!(crate::support::table_digests(&target).await.is_empty(), "a dry run wrote to the target");
+    assert!(
+        totals["url_replacements"].as_u64().unwrap() > 10,
+        "{totals}"
+    );
+    assert!(
+        totals["anonymized_values"].as_u64().unwrap() > 10,
+        "{totals}"
+    );
+    assert!(
+        t.text_report().contains("wp_posts"),
+        "the text report lists tables"
+    );
+    assert!(
+        crate::support::table_digests(&target).await.is_empty(),
+        "a dry run wrote to the target"
+    );
 }
