@@ -158,16 +158,7 @@ async fn up_steps(
     outcome: &mut Outcome,
     steps: &mut Steps,
 ) -> Result<(), (String, anyhow::Error)> {
-    let at = |step: &str| {
-        let step = step.to_owned();
-        move |e: anyhow::Error| (step, e)
-    };
-    let preview = platform
-        .preview_url(env)
-        .await
-        .map_err(at("preview domain"))?;
-    outcome.preview_url = Some(preview.clone());
-    outcome.admin_url = Some(format!("{}/wp-admin/", preview.trim_end_matches('/')));
+    let preview = preview(platform, env, outcome).await?;
     steps.done("domain");
     let staging = platform
         .staging_database(env)
@@ -179,17 +170,7 @@ async fn up_steps(
             .await
             .map_err(at("staging database"))?;
     if needs_data {
-        let source = platform
-            .source_database()
-            .await
-            .map_err(at("source database"))?;
-        let site = data::production_site_url(cfg, &source)
-            .await
-            .map_err(at("site url"))?;
-        let (_, summary) = data::copy(cfg, &source, &staging, &site, &preview)
-            .await
-            .map_err(at("data copy"))?;
-        outcome.data = Some(summary);
+        copy_production(platform, cfg, &staging, &preview, outcome).await?;
         steps.done("data copy");
     }
     let mut vars: BTreeMap<String, String> = cfg.app_vars.clone();
@@ -220,6 +201,48 @@ async fn up_steps(
             .push(format!("the fidelity check could not run: {e:#}")),
     }
     steps.done("fidelity");
+    Ok(())
+}
+
+/// Tags an error with the step it happened in.
+fn at(step: &'static str) -> impl FnOnce(anyhow::Error) -> (String, anyhow::Error) {
+    move |e| (step.to_owned(), e)
+}
+
+/// The environment's preview URL (created if missing), recorded with its wp-admin link.
+async fn preview(
+    platform: &impl Platform,
+    env: &EnvRef,
+    outcome: &mut Outcome,
+) -> Result<String, (String, anyhow::Error)> {
+    let preview = platform
+        .preview_url(env)
+        .await
+        .map_err(at("preview domain"))?;
+    outcome.preview_url = Some(preview.clone());
+    outcome.admin_url = Some(format!("{}/wp-admin/", preview.trim_end_matches('/')));
+    Ok(preview)
+}
+
+/// Streams production into `staging` with the site URL rewritten to `preview`.
+async fn copy_production(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    staging: &crate::postgres::DbUrl,
+    preview: &str,
+    outcome: &mut Outcome,
+) -> Result<(), (String, anyhow::Error)> {
+    let source = platform
+        .source_database()
+        .await
+        .map_err(at("source database"))?;
+    let site = data::production_site_url(cfg, &source)
+        .await
+        .map_err(at("site url"))?;
+    let (_, summary) = data::copy(cfg, &source, staging, &site, preview)
+        .await
+        .map_err(at("data copy"))?;
+    outcome.data = Some(summary);
     Ok(())
 }
 
@@ -281,29 +304,13 @@ pub async fn refresh(
     };
     outcome.environment_id = Some(env.id.clone());
     let result: Result<(), (String, anyhow::Error)> = async {
-        let at = |step: &'static str| move |e: anyhow::Error| (step.to_owned(), e);
-        let preview = platform
-            .preview_url(&env)
-            .await
-            .map_err(at("preview domain"))?;
-        outcome.preview_url = Some(preview.clone());
-        outcome.admin_url = Some(format!("{}/wp-admin/", preview.trim_end_matches('/')));
+        let preview = preview(platform, &env, &mut outcome).await?;
         let staging = platform
             .staging_database(&env)
             .await
             .map_err(at("staging database"))?;
-        let source = platform
-            .source_database()
-            .await
-            .map_err(at("source database"))?;
-        let site = data::production_site_url(cfg, &source)
-            .await
-            .map_err(at("site url"))?;
         steps.done("prepare");
-        let (_, summary) = data::copy(cfg, &source, &staging, &site, &preview)
-            .await
-            .map_err(at("data copy"))?;
-        outcome.data = Some(summary);
+        copy_production(platform, cfg, &staging, &preview, &mut outcome).await?;
         steps.done("data copy");
         Ok(())
     }

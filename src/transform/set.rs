@@ -110,8 +110,8 @@ impl TransformSet {
         Arc::make_mut(&mut self.ctx).kept_ids = ids.into_iter().collect();
     }
 
-    /// The transformer of one COPY stream, or `None` for pass-through.
-    pub fn for_table(&self, table: &TableInfo) -> Result<Option<TableTransformer>, TransformError> {
+    /// What the transforms would do to `table`.
+    fn plan(&self, table: &TableInfo) -> TablePlan {
         let inputs = PlanInputs {
             prefix: &self.prefix,
             urls_active: !self.ctx.urls.is_empty(),
@@ -121,7 +121,12 @@ impl TransformSet {
             blog_public_off: self.blog_public_off,
             user_rules: self.user_rules.as_ref(),
         };
-        let plan = plan::build(table, &inputs);
+        plan::build(table, &inputs)
+    }
+
+    /// The transformer of one COPY stream, or `None` for pass-through.
+    pub fn for_table(&self, table: &TableInfo) -> Result<Option<TableTransformer>, TransformError> {
+        let plan = self.plan(table);
         if !plan.is_active() {
             return Ok(None);
         }
@@ -143,16 +148,7 @@ impl TransformSet {
     /// Columns of `table` that an anonymization rule covers (or whose rows are all dropped):
     /// what the scan for unruled personal data leaves out.
     pub fn covered_columns(&self, table: &TableInfo) -> Vec<String> {
-        let inputs = PlanInputs {
-            prefix: &self.prefix,
-            urls_active: !self.ctx.urls.is_empty(),
-            site_url: self.ctx.urls.primary_target(),
-            rewrite_guid: self.rewrite_guid,
-            anonymize: self.anonymize,
-            blog_public_off: self.blog_public_off,
-            user_rules: self.user_rules.as_ref(),
-        };
-        let plan = plan::build(table, &inputs);
+        let plan = self.plan(table);
         if plan.drop_all {
             return plan.columns.iter().map(|c| c.name.clone()).collect();
         }

@@ -2,7 +2,6 @@
 //! rewrite and anonymization; PHP judges the serialized data; no personal data survives.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::SecretString;
 use wpstage::lifecycle::TransformSettings;
@@ -20,15 +19,7 @@ async fn copy(
     let target = fresh_db(&clusters().staging, name).await;
     let t =
         wpstage::pipeline::build(settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
-    let opts = SyncOptions {
-        source,
-        target: target.clone(),
-        jobs: 2,
-        pg_dump: None,
-        progress_every: Duration::ZERO,
-        split_larger_than: 64 << 20,
-        dry_run: false,
-    };
+    let opts = crate::sync_fidelity::options(&source, &target);
     let report = sync(&opts, Some(t as Arc<dyn Transforms>)).await.unwrap();
     (target, report)
 }
@@ -377,15 +368,7 @@ async fn the_leak_check_fails_the_run_and_keeps_nothing() {
     let t =
         wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
     let target = fresh_db(&clusters().staging, "leak_dst").await;
-    let opts = SyncOptions {
-        source,
-        target: target.clone(),
-        jobs: 2,
-        pg_dump: None,
-        progress_every: Duration::ZERO,
-        split_larger_than: 64 << 20,
-        dry_run: false,
-    };
+    let opts = crate::sync_fidelity::options(&source, &target);
     let err = sync(&opts, Some(t as Arc<dyn Transforms>))
         .await
         .unwrap_err();
@@ -416,13 +399,8 @@ async fn a_dry_run_transforms_everything_and_writes_nothing() {
     let t =
         wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
     let opts = SyncOptions {
-        source,
-        target: target.clone(),
-        jobs: 2,
-        pg_dump: None,
-        progress_every: Duration::ZERO,
-        split_larger_than: 64 << 20,
         dry_run: true,
+        ..crate::sync_fidelity::options(&source, &target)
     };
     let report = sync(&opts, Some(Arc::clone(&t) as Arc<dyn Transforms>))
         .await

@@ -204,46 +204,6 @@ echo $bad === 0 ? "ALL OK\n" : "BAD\n";
     format!("{text}\n{err}")
 }
 
-/// `cargo test --release -- --ignored throughput --nocapture`
-#[test]
-#[ignore]
-fn throughput() {
-    let u = urls();
-    let values: Vec<String> = vec![
-        "a:1:{s:13:\"administrator\";b:1;}".into(),
-        "1".into(),
-        "field_5f1a2b3c4d5e6".into(),
-        "a:3:{s:5:\"width\";i:1200;s:6:\"height\";i:800;s:4:\"file\";s:18:\"2024/01/image.jpg\";}".into(),
-        format!("[{{\"id\":\"1a2b\",\"settings\":{{\"title\":\"Hello\",\"link\":{{\"url\":\"https:\\/\\/www.client.example\\/about\"}}}},\"elements\":[]}},{}]", r#"{"id":"3c4d","settings":{"text":"Lorem ipsum dolor sit amet"}}"#.repeat(10)),
-        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.".repeat(4),
-        "a:2:{s:4:\"home\";s:26:\"https://www.client.example\";s:5:\"other\";s:3:\"abc\";}".into(),
-        "<p>Visit <a href=\"https://www.client.example/shop\">our shop</a></p>".repeat(3),
-    ];
-    let corpus: usize = values.iter().map(String::len).sum();
-    for (label, subset) in [
-        ("typical meta mix (some URLs)", &values[..]),
-        ("no URL at all", &values[..4]),
-    ] {
-        let bytes: usize = subset.iter().map(String::len).sum();
-        let rounds = 200_000_000 / bytes.max(1);
-        let start = std::time::Instant::now();
-        let mut changed = 0usize;
-        for _ in 0..rounds {
-            for v in subset {
-                let mut rw = TextRewriter::new(&u);
-                if rw.rewrite(v).expect("ok").is_some() {
-                    changed += 1;
-                }
-            }
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{label}: {:.0} MB/s ({changed} values changed, corpus {corpus} B)",
-            (rounds * bytes) as f64 / secs / 1e6
-        );
-    }
-}
-
 mod props {
     use super::*;
     use proptest::prelude::*;

@@ -453,63 +453,6 @@ fn same_email_same_fake_across_tables() {
     );
 }
 
-/// `cargo test --release -- --ignored row_throughput --nocapture`
-#[test]
-#[ignore]
-fn row_throughput() {
-    let s = set(config());
-    let meta = table(
-        "wp_postmeta",
-        &[
-            "meta_id:bigint",
-            "post_id:bigint",
-            "meta_key:varchar(255)",
-            "meta_value",
-        ],
-    );
-    let values = [
-        ("_wp_attached_file", "2024/01/photo.jpg".to_string()),
-        ("_edit_lock", "1700000000:1".into()),
-        ("_wp_attachment_metadata", "a:4:{s:5:\"width\";i:1200;s:6:\"height\";i:800;s:4:\"file\";s:17:\"2024/01/photo.jpg\";s:5:\"sizes\";a:0:{}}".into()),
-        ("_elementor_data", format!("[{{\"id\":\"1\",\"settings\":{{\"url\":\"https:\\/\\/www.client.example\\/a\"}}}}{}]", ",{\"id\":\"2\",\"settings\":{\"text\":\"Lorem ipsum dolor sit amet\"}}".repeat(8))),
-        ("_menu_item_url", "https://www.client.example/contact/".into()),
-        ("_thumbnail_id", "123".into()),
-        ("_billing_email", "someone@customer.example".into()),
-    ];
-    let plain: Vec<(&str, String)> = values
-        .iter()
-        .filter(|(k, v)| !v.contains("client.example") && !k.starts_with("_billing"))
-        .cloned()
-        .collect();
-    for (label, set_values) in [
-        ("URL/PII-heavy mix", values.to_vec()),
-        ("no URL, no PII", plain),
-    ] {
-        let rows: Vec<Vec<u8>> = set_values
-            .iter()
-            .enumerate()
-            .map(|(i, (k, v))| row(&[Some(&i.to_string()), Some("7"), Some(k), Some(v)]))
-            .collect();
-        let bytes: usize = rows.iter().map(Vec::len).sum();
-        let rounds = 100_000_000 / bytes;
-        let mut t = s.for_table(&meta).expect("ok").expect("active");
-        let mut out = Vec::with_capacity(1 << 20);
-        let start = std::time::Instant::now();
-        for _ in 0..rounds {
-            for r in &rows {
-                out.clear();
-                t.transform_row(r, &mut out).expect("row");
-            }
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "postmeta rows, {label}: {:.0} MB/s, {:.0} rows/s",
-            (rounds * bytes) as f64 / secs / 1e6,
-            (rounds * rows.len()) as f64 / secs
-        );
-    }
-}
-
 #[test]
 fn shared_types_are_thread_safe() {
     fn send_sync<T: Send + Sync>() {}
