@@ -10,13 +10,16 @@ FROM rust:1.95-slim-trixie AS build
 WORKDIR /build
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src tests/it \
+# Every target Cargo.toml declares must exist, even as a stub, for the dependency-only build.
+RUN mkdir -p src tests/it benches \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs tests/it/main.rs \
+    && echo 'fn main() {}' > benches/rewrite.rs \
+    && touch src/lib.rs tests/it/main.rs tests/live.rs \
     && cargo build --release --locked \
-    && rm -rf src tests
+    && rm -rf src tests benches
 COPY src ./src
 COPY tests ./tests
+COPY benches ./benches
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked --bin wpstage \
     && strip target/release/wpstage
