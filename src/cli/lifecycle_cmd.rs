@@ -139,9 +139,10 @@ pub struct ReapArgs {
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
+    // The value may be a secret: never echo the argument.
     let (k, v) = text
         .split_once('=')
-        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+        .ok_or_else(|| "an --app-var is not NAME=VALUE (the value is not shown)".to_owned())?;
     if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("{k:?} is not a variable name (letters, digits, _)"));
     }

@@ -55,6 +55,19 @@ impl DbUrl {
                 what: what.to_owned(),
             });
         }
+        // An unencoded '@' in the password moves part of it into the host, where messages
+        // would show it.
+        if config
+            .get_hosts()
+            .iter()
+            .any(|h| matches!(h, Host::Tcp(h) if h.contains('@')))
+        {
+            return Err(UrlError::Invalid {
+                what: what.to_owned(),
+                reason: "the host contains '@'; percent-encode '@' in the password as %40"
+                    .to_owned(),
+            });
+        }
         Ok(Self {
             raw: SecretString::from(raw.trim().to_owned()),
             config,
@@ -261,6 +274,13 @@ mod tests {
         let err = DbUrl::parse("postgres://u:pw@host:5432", "source").unwrap_err();
         assert!(err.to_string().contains("names no database"), "{err}");
         assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn an_unencoded_at_sign_in_the_password_is_refused_without_echoing_it() {
+        let err = DbUrl::parse("postgres://u:p@ss@db.example/wp", "source").unwrap_err();
+        assert!(err.to_string().contains("%40"), "{err}");
+        assert!(!err.to_string().contains("ss@db"), "{err}");
     }
 
     #[test]

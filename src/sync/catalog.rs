@@ -120,7 +120,7 @@ pub async fn tables(client: &Client, server: &str, major: u32) -> Result<Vec<Tab
     let rows = client
         .query(
             "SELECT i.indrelid::int8, i.indkey::int2[], i.indisprimary, \
-                    (SELECT a.atttypid IN (20, 21, 23) FROM pg_attribute a \
+                    (SELECT a.atttypid IN (20, 21, 23) AND a.attnotnull FROM pg_attribute a \
                       WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[0]) \
              FROM pg_index i \
              WHERE i.indrelid = ANY($1::int8[]::oid[]) AND i.indisunique AND i.indpred IS NULL \

@@ -102,7 +102,8 @@ pub struct MetaCommandError {
 }
 
 /// Removes the `\restrict`/`\unrestrict` lines newer pg_dump versions emit (they only guard
-/// psql) and refuses any other psql meta-command.
+/// psql) and pg_dump 17+'s `SET transaction_timeout = 0;` (a default that servers before 17 do
+/// not know), and refuses any other psql meta-command.
 pub fn clean(dump: &str) -> Result<String, MetaCommandError> {
     let mut out = String::with_capacity(dump.len());
     for line in dump.lines() {
@@ -113,6 +114,9 @@ pub fn clean(dump: &str) -> Result<String, MetaCommandError> {
             return Err(MetaCommandError {
                 line: line.chars().take(40).collect(),
             });
+        }
+        if line.trim() == "SET transaction_timeout = 0;" {
+            continue;
         }
         out.push_str(line);
         out.push('\n');
@@ -202,6 +206,12 @@ mod tests {
         assert!(!cleaned.contains("\\restrict"));
         assert!(!cleaned.contains("\\unrestrict"));
         assert!(clean("SELECT 1;\n\\connect other\n").is_err());
+        let newer =
+            clean("SET statement_timeout = 0;\nSET transaction_timeout = 0;\nSELECT 1;\n").unwrap();
+        assert_eq!(
+            newer, "SET statement_timeout = 0;\nSELECT 1;\n",
+            "a PG 15 target rejects transaction_timeout"
+        );
     }
 
     #[test]

@@ -346,7 +346,9 @@ async fn drop_created_objects(
                 WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, \
                 quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {user_ns} AND NOT c.relispartition"
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {user_ns} AND NOT c.relispartition \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                           AND d.objid = c.oid AND d.deptype = 'e')"
     );
     for r in client.query(&relations, &[]).await? {
         drops.push(format!(

@@ -316,7 +316,8 @@ impl TableTransformer {
         let url_possible = self.ctx.urls.might_match_bytes(row);
         for i in 0..n {
             let mode = self.plan.columns[i].url;
-            if mode == UrlMode::None || !url_possible {
+            // Host columns are compared case-insensitively, so the raw check cannot rule them out.
+            if mode == UrlMode::None || (mode != UrlMode::Host && !url_possible) {
                 continue;
             }
             let current: &str = match &f.new[i] {
