@@ -98,7 +98,10 @@ pub async fn sync(
     let prepared = if opts.dry_run {
         None
     } else {
-        Some(target::prepare(&opts.target).await?)
+        let source_identity = target::identity(&exporter).await.map_err(|e| {
+            PgError::from_driver(Side::Source, &source_server, "identifying the source", &e)
+        })?;
+        Some(target::prepare(&opts.target, &source_identity).await?)
     };
     phases.mark("target prepare");
 

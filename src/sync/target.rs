@@ -20,22 +20,73 @@ pub struct PreparedTarget {
     pub build_url: DbUrl,
     pub target_url: DbUrl,
     pub major: u32,
-    /// Holds the advisory lock that keeps two runs off the same target.
+    /// The target (in place) or the maintenance database (swap): creates, renames, cleans up.
     control: Client,
+    /// Holds the advisory lock that keeps two runs off the same target, on a maintenance
+    /// database when there is one (advisory locks do not cross databases).
+    _lock: Option<Client>,
     /// In place: objects that existed before the run (kept on cleanup).
     existing: Vec<(String, i64)>,
 }
 
+/// Settings whose stored value is a list of separately quoted elements.
+const LIST_SETTINGS: &[&str] = &[
+    "search_path",
+    "temp_tablespaces",
+    "session_preload_libraries",
+    "shared_preload_libraries",
+    "local_preload_libraries",
+];
+
 const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtext('wpstage-sync:' || $1::text)::int8)";
 
-/// Inspects the target and prepares the place the copy will be built in.
-pub async fn prepare(target: &DbUrl) -> Result<PreparedTarget, PgError> {
+/// Which database a connection is on, precisely enough to tell two databases apart even when
+/// they are reached by different host names.
+pub async fn identity(client: &Client) -> Result<String, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT pg_postmaster_start_time()::text || '/' || coalesce(inet_server_port()::text, '') \
+                    || '/' || d.oid::text || '/' || d.datname \
+             FROM pg_database d WHERE d.datname = current_database()",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Inspects the target and prepares the place the copy will be built in. `source_identity`
+/// ([`identity`] of the source) keeps a misconfigured run from overwriting production.
+pub async fn prepare(target: &DbUrl, source_identity: &str) -> Result<PreparedTarget, PgError> {
     let server = target.to_string();
     let db_err = |doing: &str, e: &tokio_postgres::Error| {
         PgError::from_driver(Side::Target, &server, doing, e)
     };
     let client = connect(target, Side::Target).await?;
     let major = server_major(&client, target, Side::Target).await?;
+    let target_identity = identity(&client)
+        .await
+        .map_err(|e| db_err("identifying the target", &e))?;
+    if target_identity == source_identity {
+        return Err(PgError::new(
+            Side::Target,
+            PgErrorKind::Other,
+            format!(
+                "The target database ({server}) is the source database itself: syncing would \
+                 replace production with its own anonymized copy. Point the target at the \
+                 staging database; nothing was changed."
+            ),
+        ));
+    }
+    // The lock lives on a maintenance database when there is one, so that an in-place run and
+    // a swapping run into the same target also exclude each other.
+    let lock_client = match connect_maintenance(target).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::debug!(error = %e, "no maintenance database; locking on the target");
+            None
+        }
+    };
+    lock(lock_client.as_ref().unwrap_or(&client), target.dbname(), &server).await?;
     let row = client
         .query_one(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -50,7 +101,6 @@ pub async fn prepare(target: &DbUrl) -> Result<PreparedTarget, PgError> {
         .map_err(|e| db_err("inspecting the target", &e))?;
     let relations: i64 = row.get(0);
     if relations == 0 {
-        lock(&client, target.dbname(), &server).await?;
         let existing = existing_objects(&client)
             .await
             .map_err(|e| db_err("recording existing objects", &e))?;
@@ -60,12 +110,12 @@ pub async fn prepare(target: &DbUrl) -> Result<PreparedTarget, PgError> {
             target_url: target.clone(),
             major,
             control: client,
+            _lock: lock_client,
             existing,
         });
     }
     drop(client);
     let control = connect_maintenance(target).await?;
-    lock(&control, target.dbname(), &server).await?;
     let next = side_name(target.dbname(), "next");
     drop_database(&control, &next, major, &server).await?;
     let row = control
@@ -107,6 +157,7 @@ pub async fn prepare(target: &DbUrl) -> Result<PreparedTarget, PgError> {
         target_url: target.clone(),
         major,
         control,
+        _lock: lock_client,
         existing: Vec::new(),
     })
 }
@@ -152,13 +203,21 @@ impl PreparedTarget {
                     if let Err(e) = self.control.batch_execute("ROLLBACK").await {
                         tracing::debug!(error = %e, "rollback after a failed rename");
                     }
-                    return Err(PgError::from_driver(
-                        Side::Target,
-                        &server,
+                    let doing = if e.code() == Some(&SqlState::OBJECT_IN_USE) {
                         "swapping the new copy in (other sessions kept using the target; \
-                         wpstage needs the right to end them: superuser or pg_signal_backend)",
-                        &e,
-                    ));
+                         wpstage needs the right to end them: superuser or pg_signal_backend)"
+                    } else {
+                        "swapping the new copy in (renaming needs the role to own the target \
+                         database or be superuser)"
+                    };
+                    let err = PgError::from_driver(Side::Target, &server, doing, &e);
+                    // The target is untouched; the finished copy beside it must not stay.
+                    if let Err(drop_err) =
+                        drop_database(&self.control, &next, self.major, &server).await
+                    {
+                        tracing::warn!("the unused copy {next:?} could not be dropped: {drop_err}");
+                    }
+                    return Err(err);
                 }
             }
         }
@@ -207,11 +266,17 @@ async fn database_properties(client: &Client, db: &str) -> Result<String, tokio_
     }
     for setting in row.get::<_, Option<Vec<String>>>(1).unwrap_or_default() {
         if let Some((name, value)) = setting.split_once('=') {
+            // List settings are stored already quoted element by element (like pg_dump, emit
+            // them as they are); every other value is one literal.
+            let value = if LIST_SETTINGS.contains(&name.to_ascii_lowercase().as_str()) {
+                value.to_owned()
+            } else {
+                quote_literal(value)
+            };
             sql.push_str(&format!(
-                "ALTER DATABASE {} SET {} = {};",
+                "ALTER DATABASE {} SET {} = {value};",
                 quote_ident(db),
                 quote_ident(name),
-                quote_literal(value)
             ));
         }
     }

@@ -195,3 +195,19 @@ fn usage_errors_exit_with_2_and_explain() {
     );
     assert!(!stderr.contains("pw123"));
 }
+
+#[tokio::test]
+async fn a_target_that_is_the_source_is_refused() {
+    let source = source_with_data("self_src").await;
+    let before = table_digests(&source).await;
+    // Another spelling of the same database: `localhost`-style aliases must not fool the check.
+    let alias = source.expose().replace("127.0.0.1", "localhost");
+    let stderr = assert_fails(
+        &["sync", "--source", source.expose(), "--target", &alias],
+        &[],
+        &["is the source database itself", "nothing was changed"],
+        &[&source.password().unwrap()],
+    );
+    assert!(stderr.contains("target"), "{stderr}");
+    assert_eq!(table_digests(&source).await, before, "production changed");
+}

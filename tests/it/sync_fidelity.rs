@@ -181,7 +181,8 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
         .await
         .unwrap();
     let props = format!(
-        "COMMENT ON DATABASE {db} IS 'owned by the agency'; ALTER DATABASE {db} SET work_mem = '7MB'",
+        "COMMENT ON DATABASE {db} IS 'owned by the agency'; ALTER DATABASE {db} SET work_mem = '7MB'; \
+         ALTER DATABASE {db} SET search_path = \"$user\", public, shop",
         db = target.dbname()
     );
     client(&target).await.batch_execute(&props).await.unwrap();
@@ -218,7 +219,7 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
     );
     assert_eq!(
         carried.get::<_, Option<Vec<String>>>(1),
-        Some(vec!["work_mem=7MB".to_owned()])
+        Some(vec!["work_mem=7MB".to_owned(), "search_path=\"$user\", public, shop".to_owned()])
     );
     // Rerunning is idempotent.
     let again = sync(&options(&source, &target), None).await.unwrap();
