@@ -123,7 +123,7 @@ async fn ensure_production(server: &DbUrl, size: u64) -> anyhow::Result<DbUrl> {
         .await?
         .is_some();
     let url = server.with_dbname(PRODUCTION_DB);
-    if exists && crate::lifecycle::data::has_data(&url).await? {
+    if exists && crate::lifecycle::data::has_tables(&url).await? {
         eprintln!("demo: reusing the generated production database {PRODUCTION_DB}");
         return Ok(url);
     }

@@ -47,8 +47,42 @@ pub async fn production_site_url(cfg: &LifecycleConfig, source: &DbUrl) -> anyho
     )
 }
 
-/// Whether a staging database already holds a copy (any user table).
-pub async fn has_data(staging: &DbUrl) -> anyhow::Result<bool> {
+/// The database setting that records a finished copy: an interrupted first copy (the job was
+/// cancelled mid-stream) leaves tables but no marker, and the next `up` copies again.
+const SYNCED_SETTING: &str = "wpstage.synced_at";
+
+/// Whether a staging database holds a finished copy made by wpstage.
+pub async fn is_synced(staging: &DbUrl) -> anyhow::Result<bool> {
+    let client = connect(staging, Side::Target).await?;
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
+             WHERE d.datname = current_database() AND s.setrole = 0 \
+               AND EXISTS (SELECT 1 FROM unnest(s.setconfig) c WHERE c LIKE $1))",
+            &[&format!("{SYNCED_SETTING}=%")],
+        )
+        .await
+        .context("checking whether the staging database holds a finished copy")?;
+    Ok(row.get(0))
+}
+
+/// Records that `staging` now holds a finished copy (see [`is_synced`]).
+async fn mark_synced(staging: &DbUrl, at: &str) -> anyhow::Result<()> {
+    let client = connect(staging, Side::Target).await?;
+    let sql = format!(
+        "ALTER DATABASE {} SET {SYNCED_SETTING} = {}",
+        crate::postgres::quote_ident(staging.dbname()),
+        crate::postgres::quote_literal(at)
+    );
+    client
+        .batch_execute(&sql)
+        .await
+        .context("marking the staging copy as finished")?;
+    Ok(())
+}
+
+/// Whether a database has any user table.
+pub async fn has_tables(staging: &DbUrl) -> anyhow::Result<bool> {
     let client = connect(staging, Side::Target).await?;
     let row = client
         .query_one(
@@ -87,6 +121,7 @@ pub async fn copy(
         dry_run: false,
     };
     let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
+    mark_synced(staging, &snapshot_time).await?;
     let summary = summarize(&report, snapshot_time, cfg.transforms.anonymize, random_key);
     Ok((report, summary))
 }

@@ -166,7 +166,7 @@ async fn up_steps(
         .map_err(at("staging database"))?;
     steps.done("database");
     let needs_data = req.refresh_data
-        || !data::has_data(&staging)
+        || !data::is_synced(&staging)
             .await
             .map_err(at("staging database"))?;
     if needs_data {

@@ -86,7 +86,12 @@ pub async fn prepare(target: &DbUrl, source_identity: &str) -> Result<PreparedTa
             None
         }
     };
-    lock(lock_client.as_ref().unwrap_or(&client), target.dbname(), &server).await?;
+    lock(
+        lock_client.as_ref().unwrap_or(&client),
+        target.dbname(),
+        &server,
+    )
+    .await?;
     let row = client
         .query_one(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \

@@ -218,3 +218,33 @@ async fn ten_concurrent_ups_each_get_their_own_environment() {
         lifecycle::down(&p, &cfg, pr).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn an_interrupted_first_copy_is_redone_by_the_next_up() {
+    let (p, cfg) = platform(wordpress_source().await, "resume");
+    // A cancelled first run: the environment exists and holds some tables, but no finished copy.
+    p.create_environment(&cfg.environment_name(8), 8)
+        .await
+        .unwrap();
+    let env_db = clusters().staging.url("resume-pr-8");
+    client(&env_db)
+        .await
+        .batch_execute("CREATE TABLE wp_options (option_id int); INSERT INTO wp_options VALUES (1)")
+        .await
+        .unwrap();
+    let up = lifecycle::up(&p, &cfg, &up_req(8)).await.unwrap();
+    assert!(
+        !up.created && up.data.is_some(),
+        "the half-written copy must be replaced: {up:?}"
+    );
+    let home = strings(
+        &env_db,
+        "SELECT option_value FROM wp_options WHERE option_name = 'home'",
+    )
+    .await;
+    assert_eq!(home, vec!["https://pr-8.staging.example".to_owned()]);
+    // Once finished, a rerun keeps the data.
+    let again = lifecycle::up(&p, &cfg, &up_req(8)).await.unwrap();
+    assert!(again.data.is_none(), "{again:?}");
+    lifecycle::down(&p, &cfg, 8).await.unwrap();
+}

@@ -219,7 +219,10 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
     );
     assert_eq!(
         carried.get::<_, Option<Vec<String>>>(1),
-        Some(vec!["work_mem=7MB".to_owned(), "search_path=\"$user\", public, shop".to_owned()])
+        Some(vec![
+            "work_mem=7MB".to_owned(),
+            "search_path=\"$user\", public, shop".to_owned()
+        ])
     );
     // Rerunning is idempotent.
     let again = sync(&options(&source, &target), None).await.unwrap();
