@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use super::{ApiUse, EnvInfo, EnvRef, Platform};
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
-use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal};
+use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
 
 const MARKER: &str = "wpstage:managed";
 
@@ -95,14 +95,23 @@ impl Platform for LocalPlatform {
             .with_context(|| format!("creating database {name:?} on the staging server"))?;
         let created = humantime::format_rfc3339_seconds(SystemTime::now());
         let marker = format!("{MARKER} pr={pr} created={created}");
-        client
-            .batch_execute(&format!(
-                "COMMENT ON DATABASE {} IS {}",
-                quote_ident(name),
-                quote_literal(&marker)
-            ))
-            .await
-            .context("marking the environment database as wpstage's")?;
+        let mark = format!(
+            "COMMENT ON DATABASE {} IS {}",
+            quote_ident(name),
+            quote_literal(&marker)
+        );
+        if let Err(e) = client.batch_execute(&mark).await {
+            // An unmarked database would be refused by every later run: take it back.
+            if let Err(drop_err) = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(name)))
+                .await
+            {
+                tracing::warn!(error = %drop_err, "could not drop the unmarked database {name}");
+            }
+            return Err(
+                anyhow::Error::new(e).context("marking the environment database as wpstage's")
+            );
+        }
         let (oid, _) = self
             .lookup(&client, name)
             .await?
@@ -123,9 +132,21 @@ impl Platform for LocalPlatform {
             "refusing to delete database {:?}: wpstage did not create it",
             env.name
         );
+        // WITH (FORCE) exists since PostgreSQL 13; older servers need the sessions ended first.
+        let major = server_major(&client, &self.server, Side::Target).await?;
+        if major < 13 {
+            client
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&env.name],
+                )
+                .await
+                .with_context(|| format!("ending sessions on {:?}", env.name))?;
+        }
+        let force = if major >= 13 { " WITH (FORCE)" } else { "" };
         client
             .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                "DROP DATABASE IF EXISTS {}{force}",
                 quote_ident(&env.name)
             ))
             .await
