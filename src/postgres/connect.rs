@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::{DbUrl, PgError, Side};
 
@@ -14,8 +14,15 @@ pub async fn connect(url: &DbUrl, side: Side) -> Result<Client, PgError> {
         config.connect_timeout(Duration::from_secs(15));
     }
     config.keepalives_idle(Duration::from_secs(30));
+    let tls = super::tls::connector().map_err(|e| {
+        PgError::new(
+            side,
+            super::PgErrorKind::Other,
+            format!("TLS could not be set up: {e}"),
+        )
+    })?;
     let (client, connection) = config
-        .connect(NoTls)
+        .connect(tls)
         .await
         .map_err(|e| PgError::from_driver(side, &url.to_string(), "connecting", &e))?;
     tokio::spawn(async move {

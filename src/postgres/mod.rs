@@ -4,6 +4,7 @@
 pub mod cluster;
 mod connect;
 mod error;
+mod tls;
 pub mod tools;
 mod url;
 

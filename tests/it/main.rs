@@ -18,4 +18,5 @@ mod support;
 mod sync_errors;
 mod sync_fidelity;
 mod sync_safety;
+mod tls;
 mod wordpress;
