@@ -79,11 +79,16 @@ pub fn build(
     let set = TransformSet::new(cfg).context("the transform settings are invalid")?;
     Ok(Arc::new(StreamTransforms {
         set: RwLock::new(set),
-        keep_users: settings
-            .keep_users
-            .iter()
-            .map(|u| u.trim().to_lowercase())
-            .collect(),
+        keep_users: {
+            let mut users: Vec<String> = settings
+                .keep_users
+                .iter()
+                .map(|u| u.trim().to_lowercase())
+                .collect();
+            users.sort();
+            users.dedup();
+            users
+        },
         strict: settings.strict,
         anonymize: settings.anonymize,
         random_key,

@@ -78,10 +78,13 @@ pub struct CopyContext {
     pub results: Mutex<Vec<JobResult>>,
 }
 
-/// SQL that opens a read-only transaction on the exported snapshot.
+/// SQL that opens a read-only transaction on the exported snapshot. `row_security = off` makes a
+/// table whose row-level security would hide rows from this role an error instead of a silently
+/// partial copy (as pg_dump does).
 pub fn import_snapshot_sql(snapshot: &str) -> String {
     format!(
         "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0; \
+         SET row_security = off; \
          BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'"
     )
 }

@@ -338,7 +338,7 @@ async fn export_snapshot(exporter: &Client, server: &str) -> Result<String, PgEr
     exporter
         .batch_execute(
             "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0; \
-             BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+             SET row_security = off; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         )
         .await
         .map_err(err)?;

@@ -401,9 +401,10 @@ impl TableTransformer {
                         _ => None,
                     },
                 };
-                if let Some(v) =
-                    value.filter(|v| v.bytes().any(|b| b == b'@' || b.is_ascii_digit()))
-                {
+                if let Some(v) = value.filter(|v| {
+                    v.bytes()
+                        .any(|b| b == b'@' || b == b':' || b.is_ascii_digit())
+                }) {
                     hashes.clear();
                     LeakDetector::token_hashes(v, &mut hashes);
                     self.emitted.extend(hashes.iter().map(|h| (i, *h)));

@@ -294,19 +294,16 @@ impl TableTransformer {
         }
     }
 
-    /// Moves the emitted token hashes into the shared set (sorted, deduplicated per column).
+    /// Moves the emitted token hashes into the shared set.
     pub(crate) fn flush_emitted(&mut self) {
         if self.emitted.is_empty() {
             return;
         }
         if let Ok(mut map) = self.shared.emitted.lock() {
+            // Appended only: sorting happens once, when the leak check reads them.
             for (i, h) in self.emitted.drain(..) {
                 let key = (self.plan.table.clone(), self.plan.columns[i].name.clone());
                 map.entry(key).or_default().push(h);
-            }
-            for v in map.values_mut() {
-                v.sort_unstable();
-                v.dedup();
             }
         }
     }
