@@ -106,14 +106,8 @@ pub async fn up(
     cfg: &LifecycleConfig,
     req: &UpRequest,
 ) -> anyhow::Result<Outcome> {
-    let name = cfg.environment_name(req.pr);
-    let mut outcome = Outcome::new(Operation::Up, platform.name(), &name);
-    outcome.pr = Some(req.pr);
-    let mut steps = Steps::new();
-    let existing = match platform.find_environment(&name).await {
-        Ok(e) => e,
-        Err(cause) => return Err(fail("find environment", outcome, false, cause)),
-    };
+    let (mut outcome, mut steps, existing) = begin(platform, cfg, Operation::Up, req.pr).await?;
+    let name = outcome.environment_name.clone();
     let env = match existing {
         Some(env) => env,
         None => match platform.create_environment(&name, req.pr).await {
@@ -204,6 +198,27 @@ async fn up_steps(
     Ok(())
 }
 
+/// The outcome of `op` for `pr`, its step clock, and the PR's environment if it exists.
+async fn begin(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    op: Operation,
+    pr: u64,
+) -> anyhow::Result<(Outcome, Steps, Option<EnvRef>)> {
+    let steps = Steps::new();
+    let name = cfg.environment_name(pr);
+    let mut outcome = Outcome::new(op, platform.name(), &name);
+    outcome.pr = Some(pr);
+    let env = match platform.find_environment(&name).await {
+        Ok(env) => env,
+        Err(cause) => return Err(fail("find environment", outcome, false, cause)),
+    };
+    if let Some(env) = &env {
+        outcome.environment_id = Some(env.id.clone());
+    }
+    Ok((outcome, steps, env))
+}
+
 /// Tags an error with the step it happened in.
 fn at(step: &'static str) -> impl FnOnce(anyhow::Error) -> (String, anyhow::Error) {
     move |e| (step.to_owned(), e)
@@ -261,16 +276,8 @@ pub async fn down(
     cfg: &LifecycleConfig,
     pr: u64,
 ) -> anyhow::Result<Outcome> {
-    let name = cfg.environment_name(pr);
-    let mut outcome = Outcome::new(Operation::Down, platform.name(), &name);
-    outcome.pr = Some(pr);
-    let mut steps = Steps::new();
-    let env = platform
-        .find_environment(&name)
-        .await
-        .map_err(|e| fail("find environment", outcome.clone(), false, e))?;
+    let (mut outcome, mut steps, env) = begin(platform, cfg, Operation::Down, pr).await?;
     if let Some(env) = env {
-        outcome.environment_id = Some(env.id.clone());
         outcome.deleted = platform
             .delete_environment(&env)
             .await
@@ -287,14 +294,8 @@ pub async fn refresh(
     cfg: &LifecycleConfig,
     pr: u64,
 ) -> anyhow::Result<Outcome> {
-    let name = cfg.environment_name(pr);
-    let mut outcome = Outcome::new(Operation::Refresh, platform.name(), &name);
-    outcome.pr = Some(pr);
-    let mut steps = Steps::new();
-    let env = platform
-        .find_environment(&name)
-        .await
-        .map_err(|e| fail("find environment", outcome.clone(), false, e))?;
+    let (mut outcome, mut steps, env) = begin(platform, cfg, Operation::Refresh, pr).await?;
+    let name = outcome.environment_name.clone();
     let Some(env) = env else {
         let cause = anyhow::anyhow!(
             "there is no staging environment {name} for PR #{pr}; bring it up first (`wpstage up \
@@ -302,7 +303,6 @@ pub async fn refresh(
         );
         return Err(fail("find environment", outcome, false, cause));
     };
-    outcome.environment_id = Some(env.id.clone());
     let result: Result<(), (String, anyhow::Error)> = async {
         let preview = preview(platform, &env, &mut outcome).await?;
         let staging = platform
