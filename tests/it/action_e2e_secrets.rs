@@ -11,22 +11,6 @@ use crate::action_e2e::{ANONYMIZE_KEY, E2e, GITHUB_TOKEN, STAGING_PASSWORD, even
 use crate::railway_sim::ACCOUNT_TOKEN;
 use crate::support::clusters;
 
-/// Every byte GitHub received: method, URL and body of each request.
-async fn sent_to_github(e: &E2e) -> String {
-    e.gh.requests()
-        .await
-        .into_iter()
-        .map(|r| {
-            format!(
-                "{} {}\n{}\n",
-                r.method,
-                r.url,
-                String::from_utf8_lossy(&r.body)
-            )
-        })
-        .collect()
-}
-
 fn assert_clean(what: &str, text: &str, secrets: &[(&str, String)]) {
     for (name, secret) in secrets {
         for line in text.lines() {
@@ -143,7 +127,7 @@ async fn no_secret_or_derived_credential_escapes_and_each_is_masked_before_use()
         assert_clean("stdout", &ran.log, &all);
         assert_clean("$GITHUB_OUTPUT", &e.file("output"), &all);
         assert_clean("step summary", &e.file("summary"), &all);
-        let sent = sent_to_github(&e).await;
+        let sent = e.gh.transcript().await;
         assert!(sent.contains("/issues/2/comments"), "{sent}");
         assert_clean("requests to GitHub", &sent, &all);
     }

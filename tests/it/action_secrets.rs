@@ -21,21 +21,6 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-async fn captured_bodies(h: &Harness) -> String {
-    h.gh.requests()
-        .await
-        .into_iter()
-        .map(|r| {
-            format!(
-                "{} {}\n{}\n",
-                r.method,
-                r.url,
-                String::from_utf8_lossy(&r.body)
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn no_secret_in_stdout_outputs_summary_or_anything_sent_to_github() {
     let mut payload = fixture("pull_request.opened");
@@ -68,7 +53,7 @@ async fn no_secret_in_stdout_outputs_summary_or_anything_sent_to_github() {
         assert_clean("stdout", &ran.stdout);
         assert_clean("$GITHUB_OUTPUT", &h.file("output"));
         assert_clean("step summary", &h.file("summary"));
-        let sent = captured_bodies(&h).await;
+        let sent = h.gh.transcript().await;
         assert!(sent.contains("/issues/2/comments"), "{sent}");
         assert_clean("requests to GitHub", &sent);
         assert!(!h.file("summary").is_empty());
@@ -113,5 +98,5 @@ async fn the_binary_masks_first_and_prints_no_secret_on_stdout_or_stderr() {
         assert_clean("binary stdout", &stdout);
         assert_clean("binary stderr", &stderr);
     }
-    assert_clean("requests to GitHub", &captured_bodies(&h).await);
+    assert_clean("requests to GitHub", &h.gh.transcript().await);
 }

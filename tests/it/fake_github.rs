@@ -143,6 +143,22 @@ impl FakeGitHub {
         self.server.received_requests().await.unwrap_or_default()
     }
 
+    /// Every byte GitHub received: method, URL and body of each request.
+    pub async fn transcript(&self) -> String {
+        self.requests()
+            .await
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{} {}\n{}\n",
+                    r.method,
+                    r.url,
+                    String::from_utf8_lossy(&r.body)
+                )
+            })
+            .collect()
+    }
+
     /// Requests that change something (everything but GET).
     pub async fn writes(&self) -> Vec<(String, String)> {
         self.requests()
