@@ -12,7 +12,7 @@ use futures_util::{SinkExt as _, pin_mut};
 use serde::Serialize;
 
 use crate::generate::{GenerateSpec, Plan, TableJob};
-use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect};
+use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect, user_tables};
 use crate::sync::copy::{join_all, run_statements};
 
 /// What `generate` wrote.
@@ -45,16 +45,9 @@ pub async fn generate(
     let plan = Plan::new(spec)?;
     let server = target.to_string();
     let client = connect(target, Side::Target).await?;
-    let existing: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-               AND n.nspname !~ '^pg_toast'",
-            &[],
-        )
+    let existing = user_tables(&client)
         .await
-        .map_err(|e| PgError::from_driver(Side::Target, &server, "inspecting the target", &e))?
-        .get(0);
+        .map_err(|e| PgError::from_driver(Side::Target, &server, "inspecting the target", &e))?;
     if existing > 0 {
         return Err(PgError::new(
             Side::Target,

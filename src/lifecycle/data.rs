@@ -84,16 +84,10 @@ async fn mark_synced(staging: &DbUrl, at: &str) -> anyhow::Result<()> {
 /// Whether a database has any user table.
 pub async fn has_tables(staging: &DbUrl) -> anyhow::Result<bool> {
     let client = connect(staging, Side::Target).await?;
-    let row = client
-        .query_one(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-               AND n.nspname !~ '^pg_(toast|temp)'",
-            &[],
-        )
+    let tables = crate::postgres::user_tables(&client)
         .await
-        .context("checking whether the staging database already has data")?;
-    Ok(row.get::<_, i64>(0) > 0)
+        .context("checking whether the database already has tables")?;
+    Ok(tables > 0)
 }
 
 /// Streams production into `staging`, rewriting `site_url` to `preview_url`.

@@ -46,6 +46,19 @@ pub async fn server_major(client: &Client, url: &DbUrl, side: Side) -> Result<u3
     Ok(u32::try_from(num / 10000).unwrap_or(0))
 }
 
+/// How many ordinary tables the database's own schemas hold (catalogs and TOAST excluded).
+pub async fn user_tables(client: &Client) -> Result<i64, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND n.nspname !~ '^pg_(toast|temp)'",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// Quotes an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
