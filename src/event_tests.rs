@@ -6,7 +6,7 @@ const HEAD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
 fn fixture(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/github/{name}.json",
+        "{}/tests/fixtures/github/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap();

@@ -55,7 +55,7 @@ async fn run_scripted(env: HashMap<String, String>, scripted: &Scripted) -> Capt
 
 fn fork_event(dir: &std::path::Path) -> String {
     let path = format!(
-        "{}/../shared/github/pull_request.opened.json",
+        "{}/tests/fixtures/github/pull_request.opened.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let mut payload: serde_json::Value =

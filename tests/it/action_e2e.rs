@@ -1,6 +1,6 @@
 //! `wpstage action` with the real lifecycle (`action::wire::connect`), end to end: the simulated
 //! Railway API (reached through `WPSTAGE_RAILWAY_ENDPOINT`), the simulated GitHub and real
-//! PostgreSQL. Each fixture event of ../shared/github/ is run against the test repository.
+//! PostgreSQL. Each fixture event of tests/fixtures/github/ is run against the test repository.
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -27,7 +27,7 @@ const HEAD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
 pub fn fixture(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/github/{name}.json",
+        "{}/tests/fixtures/github/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -1,5 +1,5 @@
 //! Validation of GraphQL documents against Railway's real schema (the introspection JSON in
-//! `../shared/railway/schema.json`). apollo-compiler reads SDL, not introspection results, so the
+//! `tests/fixtures/railway/schema.json`). apollo-compiler reads SDL, not introspection results, so the
 //! JSON is turned into SDL first (types, fields, arguments, defaults; descriptions and
 //! deprecations are left out, they do not affect validation).
 
@@ -11,7 +11,7 @@ use apollo_compiler::executable::ExecutableDocument;
 use apollo_compiler::validation::Valid;
 use serde_json::Value;
 
-pub const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/railway/schema.json");
+pub const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/railway/schema.json");
 
 const BUILT_IN_SCALARS: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
 
