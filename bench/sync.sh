@@ -10,7 +10,13 @@
 # round. Every copy is verified by per-table row counts. Prints one Markdown
 # table per size and writes the same text to OUT.
 #
-# Usage: bench/sync.sh   (knobs are environment variables, see bench/README.md)
+# With --net RATE:RTT (repeatable, e.g. --net 100mbit:20ms) every copy runs
+# through bench/netshape, a shaping TCP proxy in front of each server (rate
+# and RTT/2 one-way delay per direction), and the tables add the bytes that
+# crossed the shaped links.
+#
+# Usage: bench/sync.sh [--net RATE:RTT]...
+#   (other knobs are environment variables, see bench/README.md)
 
 set -euo pipefail
 
@@ -39,6 +45,13 @@ readonly PREVIEW_URL="https://pr-42.staging.example"
 readonly DB_USER=postgres
 
 WPSTAGE_BIN="${WPSTAGE_BIN:-${REPO_ROOT}/target/release/wpstage}"
+NETSHAPE_BIN="${NETSHAPE_BIN:-${REPO_ROOT}/target/netshape/release/netshape}"
+# Shaped links to run every size over ("RATE:RTT"); "direct" = no proxy.
+NETS=()
+# Ports the copying tools connect to: the servers' own, or their proxies'.
+SRC_PORT=""
+DST_PORT=""
+PROXY_PIDS=()
 WORK_DIR=""
 SIZE=""
 RUN_AS=()
@@ -72,6 +85,7 @@ mask() {
 # Stops both clusters and deletes the temp dir. Runs on every exit.
 cleanup() {
   local name
+  stop_proxies
   if [[ -n "${WORK_DIR}" && -d "${WORK_DIR}" ]]; then
     for name in prod staging; do
       if [[ -f "${WORK_DIR}/${name}/data/postmaster.pid" ]]; then
@@ -147,6 +161,92 @@ find_wpstage() {
         "skipping the wpstage --no-anonymize runs" >&2
     fi
   fi
+}
+
+# Builds the shaping proxy when a --net run needs it.
+find_netshape() {
+  if [[ "${NETS[*]}" == "direct" ]]; then
+    return
+  fi
+  if [[ ! -x "${NETSHAPE_BIN}" ]] && command -v cargo >/dev/null 2>&1; then
+    err "building bench/netshape (cargo build --release)"
+    CARGO_TARGET_DIR="${REPO_ROOT}/target/netshape" cargo build --release \
+      --quiet --manifest-path "${SCRIPT_DIR}/netshape/Cargo.toml"
+  fi
+  [[ -x "${NETSHAPE_BIN}" ]] \
+    || die "netshape not found at ${NETSHAPE_BIN}; build it with" \
+      "cargo build --release --manifest-path bench/netshape/Cargo.toml"
+}
+
+# Checks a --net value (RATE:RTT, e.g. 100mbit:20ms). Args: value.
+check_net() {
+  [[ "$1" =~ ^[0-9.]+(k|m|g)?bit:[0-9.]+ms$ ]] \
+    || die "--net wants RATE:RTT like 100mbit:20ms, not '$1'"
+}
+
+# Starts one proxy per server for a shaped link and points SRC_PORT and
+# DST_PORT at them. Args: net (RATE:RTT or direct), run dir.
+start_proxies() {
+  local net="$1" run="$2" rate rtt delay side port target
+  SRC_PORT="${PROD_PORT}"
+  DST_PORT="${STAGING_PORT}"
+  PROXY_PIDS=()
+  if [[ "${net}" == "direct" ]]; then
+    return
+  fi
+  rate="${net%%:*}"
+  rtt="${net#*:}"
+  # Each direction gets half the round trip.
+  delay="$(awk -v r="${rtt%ms}" 'BEGIN { printf "%.3fms", r / 2 }')"
+  for side in src dst; do
+    port="$(free_port)"
+    if [[ "${side}" == "src" ]]; then
+      target="${PROD_PORT}"
+      SRC_PORT="${port}"
+    else
+      target="${STAGING_PORT}"
+      DST_PORT="${port}"
+    fi
+    "${NETSHAPE_BIN}" --listen "127.0.0.1:${port}" \
+      --connect "127.0.0.1:${target}" --rate "${rate}" --delay "${delay}" \
+      --stats "${run}/wire.${side}" 2>>"${run}/log" &
+    PROXY_PIDS+=("$!")
+  done
+  wait_for_port "${SRC_PORT}"
+  wait_for_port "${DST_PORT}"
+}
+
+# Waits up to 5 s until something listens on a port. Args: port.
+wait_for_port() {
+  local tries
+  for ((tries = 0; tries < 50; tries++)); do
+    if (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return
+    fi
+    sleep 0.1
+  done
+  die "the shaping proxy did not start on port $1"
+}
+
+# Stops the proxies this script started.
+stop_proxies() {
+  local pid
+  for pid in "${PROXY_PIDS[@]}"; do
+    kill "${pid}" 2>/dev/null || true
+    wait "${pid}" 2>/dev/null || true
+  done
+  PROXY_PIDS=()
+}
+
+# Prints the bytes both proxies carried (both directions). Args: run dir.
+wire_bytes() {
+  local total=0 f up down rest
+  for f in "$1"/wire.*; do
+    [[ -f "${f}" ]] || continue
+    read -r up down rest <"${f}"
+    total=$((total + up + down))
+  done
+  echo "${total}"
 }
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on.
@@ -320,8 +420,8 @@ pgcopydb_split() {
 copy_with() {
   local tool="$1" src_db="$2" dst_db="$3" run="$4"
   local src dst split
-  src="$(pg_url "${PROD_PORT}" "${src_db}")"
-  dst="$(pg_url "${STAGING_PORT}" "${dst_db}")"
+  src="$(pg_url "${SRC_PORT}" "${src_db}")"
+  dst="$(pg_url "${DST_PORT}" "${dst_db}")"
   case "${tool}" in
     pg_dump)
       "${TIME_BIN}" -f %M -o "${run}/rss.1" pg_dump "${src}" 2>>"${run}/log" \
@@ -342,8 +442,8 @@ copy_with() {
       if [[ "${tool}" == "wpstage-no-anon" ]]; then
         extra=(--no-anonymize)
       fi
-      WPSTAGE_SOURCE_URL="$(pg_url_pw "${PROD_PORT}" "${src_db}")" \
-        WPSTAGE_TARGET_URL="$(pg_url_pw "${STAGING_PORT}" "${dst_db}")" \
+      WPSTAGE_SOURCE_URL="$(pg_url_pw "${SRC_PORT}" "${src_db}")" \
+        WPSTAGE_TARGET_URL="$(pg_url_pw "${DST_PORT}" "${dst_db}")" \
         "${TIME_BIN}" -f %M -o "${run}/rss.1" "${WPSTAGE_BIN}" sync \
         --jobs "${JOBS}" --report json "${extra[@]}" \
         >"${run}/report.json" 2>>"${run}/log"
@@ -394,14 +494,13 @@ machine_header() {
   echo
 }
 
-# Benchmarks every tool on one size and prints its Markdown table.
-# Args: size.
+# Benchmarks every tool on one size over every link in NETS and prints one
+# Markdown table per link. Args: size.
 bench_size() {
   local size="$1"
-  local src_db="src" dst_db="dst" src_counts="${WORK_DIR}/src-counts.tsv"
+  local src_db="src" src_counts="${WORK_DIR}/src-counts.tsv"
   local -a tools=()
-  local -A walls=() rss=() ok=() total=()
-  local tool round i n wall start end peak f run allow_loss src_mb n_kb
+  local tool net src_mb
   SIZE="${size}"
 
   for tool in ${TOOLS}; do
@@ -417,21 +516,40 @@ bench_size() {
   table_counts "${PROD_PORT}" "${src_db}" >"${src_counts}"
   src_mb="$(sql "${PROD_PORT}" postgres \
     "SELECT pg_database_size('${src_db}') / 1048576")"
+  for net in "${NETS[@]}"; do
+    bench_net "${size}" "${net}" "${src_mb}" "${tools[@]}"
+  done
+  sql "${PROD_PORT}" postgres "DROP DATABASE IF EXISTS \"${src_db}\" WITH (FORCE)"
+}
+
+# Times every tool RUNS times over one link and prints its table.
+# Args: size, net (RATE:RTT or direct), source MB, tools...
+bench_net() {
+  local size="$1" net="$2" src_mb="$3"
+  shift 3
+  local -a tools=("$@")
+  local src_db="src" dst_db="dst" src_counts="${WORK_DIR}/src-counts.tsv"
+  local -A walls=() rss=() ok=() total=() wire=()
+  local tool round i n wall start end peak f run allow_loss n_kb
 
   n="${#tools[@]}"
   for ((round = 0; round < RUNS; round++)); do
     # Rotate the starting tool each round so that no tool always runs first.
     for ((i = 0; i < n; i++)); do
       tool="${tools[$(((round + i) % n))]}"
-      run="${WORK_DIR}/runs/${size}-${tool}-${round}"
+      run="${WORK_DIR}/runs/${size}-${net//[:.]/_}-${tool}-${round}"
       mkdir -p "${run}"
       recreate_db "${STAGING_PORT}" "${dst_db}"
       sql "${PROD_PORT}" postgres "CHECKPOINT"
       sql "${STAGING_PORT}" postgres "CHECKPOINT"
       total[${tool}]=$((${total[${tool}]:-0} + 1))
+      start_proxies "${net}" "${run}"
       start="$(date +%s.%N)"
       if copy_with "${tool}" "${src_db}" "${dst_db}" "${run}"; then
         end="$(date +%s.%N)"
+        # The proxies write their counters every 100 ms.
+        sleep 0.3
+        stop_proxies
         allow_loss=0
         if [[ "${tool}" == "wpstage" && "${NO_ANON_FLAG}" == "1" ]]; then
           allow_loss=1
@@ -440,16 +558,18 @@ bench_size() {
           "${run}/log"; then
           wall="$(awk -v a="${start}" -v b="${end}" 'BEGIN { printf "%.2f", b - a }')"
           walls[${tool}]+="${wall} "
+          wire[${tool}]+="$(wire_bytes "${run}") "
           ok[${tool}]=$((${ok[${tool}]:-0} + 1))
-          err "${size} round $((round + 1)): $(label "${tool}") ${wall} s"
+          err "${size} ${net} round $((round + 1)): $(label "${tool}") ${wall} s"
         else
-          err "${size} round $((round + 1)): $(label "${tool}")" \
+          err "${size} ${net} round $((round + 1)): $(label "${tool}")" \
             "FAILED verification:"
           mask <"${run}/log" | grep '^verify:' | head -n 20 >&2 || true
           ANY_FAILED=1
         fi
       else
-        err "${size} round $((round + 1)): $(label "${tool}")" \
+        stop_proxies
+        err "${size} ${net} round $((round + 1)): $(label "${tool}")" \
           "FAILED (exit status); last lines of its output:"
         mask <"${run}/log" | tail -n 15 >&2
         ANY_FAILED=1
@@ -470,47 +590,81 @@ bench_size() {
     done
   done
   sql "${STAGING_PORT}" postgres "DROP DATABASE IF EXISTS \"${dst_db}\" WITH (FORCE)"
-  sql "${PROD_PORT}" postgres "DROP DATABASE IF EXISTS \"${src_db}\" WITH (FORCE)"
 
-  local base="" med ratio lbl
+  local base="" med ratio lbl wire_mb
   if [[ -n "${walls[pg_dump]:-}" ]]; then
     # shellcheck disable=SC2086 # word splitting of the list is intended
     base="$(median ${walls[pg_dump]})"
   fi
-  echo "## ${size} (source database ${src_mb} MB on disk)"
+  if [[ "${net}" == "direct" ]]; then
+    echo "## ${size} (source database ${src_mb} MB on disk), loopback"
+  else
+    echo "## ${size} (source database ${src_mb} MB on disk), shaped link ${net}" \
+      "(rate per direction : round trip)"
+  fi
   echo
   if [[ " ${tools[*]} " == *" pgcopydb "* ]]; then
     echo "pgcopydb --split-tables-larger-than $(pgcopydb_split "${size}")"
     echo
   fi
-  echo "| tool | runs ok | median wall s | ratio to pg_dump \| psql | peak RSS MB |"
-  echo "|---|---|---|---|---|"
+  echo "| tool | runs ok | median wall s | ratio to pg_dump \| psql | wire MB | peak RSS MB |"
+  echo "|---|---|---|---|---|---|"
   for tool in "${tools[@]}"; do
     med="-"
     ratio="-"
+    wire_mb="-"
     if [[ -n "${walls[${tool}]:-}" ]]; then
       # shellcheck disable=SC2086 # word splitting of the list is intended
       med="$(median ${walls[${tool}]})"
       if [[ -n "${base}" ]]; then
         ratio="$(awk -v a="${med}" -v b="${base}" 'BEGIN { printf "%.2f", a / b }')"
       fi
+      if [[ "${net}" != "direct" ]]; then
+        # shellcheck disable=SC2086 # word splitting of the list is intended
+        wire_mb="$(median ${wire[${tool}]} | awk '{ printf "%.0f", $1 / 1048576 }')"
+      fi
     fi
     if [[ "${ok[${tool}]:-0}" != "${total[${tool}]:-0}" ]]; then
       med="${med} (FAILED runs: $((total[${tool}] - ${ok[${tool}]:-0})))"
     fi
     lbl="$(label "${tool}")"
-    printf '| %s | %s/%s | %s | %s | %s |\n' "${lbl//|/\\|}" \
+    printf '| %s | %s/%s | %s | %s | %s | %s |\n' "${lbl//|/\\|}" \
       "${ok[${tool}]:-0}" "${total[${tool}]}" "${med}" "${ratio}" \
+      "${wire_mb}" \
       "$(awk -v k="${rss[${tool}]:-0}" 'BEGIN { printf "%.0f", k / 1024 }')"
   done
   echo
 }
 
+# Reads the command line: --net RATE:RTT (repeatable).
+parse_args() {
+  while (($# > 0)); do
+    case "$1" in
+      --net)
+        (($# >= 2)) || die "--net needs a value like 100mbit:20ms"
+        check_net "$2"
+        NETS+=("$2")
+        shift 2
+        ;;
+      -h | --help)
+        sed -n '3,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+      *) die "unknown argument '$1' (see --help)" ;;
+    esac
+  done
+  if ((${#NETS[@]} == 0)); then
+    NETS=(direct)
+  fi
+}
+
 main() {
   local size results
+  parse_args "$@"
   check_prerequisites
   PG_BIN="$(find_pg_bin)"
   find_wpstage
+  find_netshape
   if [[ "${EUID}" -eq 0 ]]; then
     # initdb and postgres refuse to run as root.
     id "${DB_USER}" >/dev/null 2>&1 \
