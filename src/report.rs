@@ -36,7 +36,8 @@ pub fn outcome_text(o: &Outcome) -> String {
                     push(
                         &mut s,
                         format!(
-                            "data:     production snapshot {} — {} tables, {} rows, {:.1} MB",
+                            "data:     {} {} — {} tables, {} rows, {:.1} MB",
+                            d.origin(),
                             d.snapshot_time,
                             d.tables,
                             d.rows,

@@ -139,7 +139,8 @@ fn ready(md: &mut String, ctx: &Context, o: &Outcome) {
     if let Some(data) = &o.data {
         put!(
             md,
-            "| **Data** | production snapshot of {}: {} rows in {} tables, {} |",
+            "| **Data** | {} of {}: {} rows in {} tables, {} |",
+            data.origin(),
             when(&data.snapshot_time),
             thousands(data.rows),
             data.tables,

@@ -96,6 +96,7 @@ pub fn sample_up(pr: u64, sha: &str, created: bool) -> Outcome {
         url_replacements: 18_244,
         rows_dropped: 5_120,
         transform_report: None,
+        base: None,
     });
     o.deployment = Some(DeploymentSummary {
         id: "dep-7c1e".to_owned(),

@@ -26,7 +26,7 @@ pub enum PlatformKind {
 pub struct PlatformArgs {
     /// `railway` (the product) or `local` (databases on a PostgreSQL server you own).
     #[arg(long, value_enum, default_value = "railway")]
-    platform: PlatformKind,
+    pub(super) platform: PlatformKind,
     /// Production database URL (local: required; railway: overrides the source environment's database).
     #[arg(long, env = "WPSTAGE_SOURCE_URL", hide_env_values = true)]
     source_database_url: Option<String>,
@@ -82,9 +82,11 @@ pub struct LifecycleArgs {
     ttl: Duration,
     /// Report format on stdout.
     #[arg(long, value_enum, default_value = "text")]
-    report: ReportFormat,
+    pub(super) report: ReportFormat,
     #[command(flatten)]
     transform: TransformArgs,
+    #[command(flatten)]
+    data_from: super::base_cmd::DataFromArgs,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +162,7 @@ pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> Lifecy
         wait_for_deploy: !args.no_wait,
         deploy_timeout: args.deploy_timeout,
         ttl: args.ttl,
+        data_source: args.data_from.settings(),
         ..LifecycleConfig::default()
     }
 }
@@ -205,7 +208,7 @@ fn railway_platform(args: &PlatformArgs) -> anyhow::Result<RailwayPlatform> {
     Ok(RailwayPlatform::new(client, cfg))
 }
 
-fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
+pub(super) fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
     let server = args.server.as_deref().ok_or_else(|| {
         anyhow::anyhow!("--platform local needs --server URL (or WPSTAGE_LOCAL_SERVER_URL): any database on the staging server")
     })?;

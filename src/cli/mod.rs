@@ -1,5 +1,6 @@
 //! Command-line parsing: flags (or their environment variables) become validated options, once.
 
+mod base_cmd;
 mod demo;
 mod generate_cmd;
 mod lifecycle_cmd;
@@ -34,6 +35,8 @@ enum Command {
     Down(lifecycle_cmd::PrArgs),
     /// Re-copy production data into a pull request's staging environment.
     Refresh(lifecycle_cmd::PrArgs),
+    /// Manage the anonymized base snapshot PR databases are cloned from (`base refresh`).
+    Base(base_cmd::BaseArgs),
     /// Delete stale staging environments (dry run unless --yes).
     Reap(lifecycle_cmd::ReapArgs),
     /// Try everything locally: throwaway PostgreSQL, generated production data, PR 42 brought up.
@@ -102,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Reap(args) => lifecycle_cmd::reap(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Base(args) => base_cmd::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Action => {
             // vars_os: `vars()` panics on a non-UTF-8 variable; such variables are not ours.

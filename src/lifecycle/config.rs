@@ -61,6 +61,8 @@ pub struct LifecycleConfig {
     pub deploy_timeout: Duration,
     /// How long an environment lives before `reap` removes it.
     pub ttl: Duration,
+    /// Production or the base snapshot (`--data-from`).
+    pub data_source: super::base::DataSource,
 }
 
 impl Default for LifecycleConfig {
@@ -76,6 +78,7 @@ impl Default for LifecycleConfig {
             wait_for_deploy: true,
             deploy_timeout: Duration::from_secs(900),
             ttl: Duration::from_secs(7 * 24 * 3600),
+            data_source: super::base::DataSource::default(),
         }
     }
 }

@@ -146,5 +146,6 @@ pub fn summarize(
         url_replacements: count("url_replacements"),
         rows_dropped: report.tables.iter().map(|t| t.rows_dropped).sum(),
         transform_report: t,
+        base: None,
     }
 }

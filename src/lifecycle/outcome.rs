@@ -44,6 +44,32 @@ pub struct DataSummary {
     pub rows_dropped: u64,
     /// The full transform report (per table and column), when transforms ran.
     pub transform_report: Option<serde_json::Value>,
+    /// The base snapshot the data was cloned from (`None`: streamed from production).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+}
+
+impl DataSummary {
+    /// Which snapshot the data comes from, for people: `production snapshot`, or
+    /// `base snapshot wpstage_base (2h 5m old)`.
+    pub fn origin(&self) -> String {
+        let Some(base) = &self.base else {
+            return "production snapshot".to_owned();
+        };
+        let age = humantime::parse_rfc3339(&self.snapshot_time)
+            .ok()
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .map(|d| std::time::Duration::from_secs(d.as_secs() / 60 * 60));
+        match age {
+            Some(age) if age.as_secs() > 0 => {
+                format!(
+                    "base snapshot {base} ({} old)",
+                    humantime::format_duration(age)
+                )
+            }
+            _ => format!("base snapshot {base} (under a minute old)"),
+        }
+    }
 }
 
 /// The app deployment of the PR's code.

@@ -11,6 +11,7 @@ use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
 
 pub mod local;
+pub mod local_template;
 
 /// An environment the lifecycle works on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,7 @@ fn platform(
     (p, cfg)
 }
 
-fn up_req(pr: u64) -> UpRequest {
+pub(crate) fn up_req(pr: u64) -> UpRequest {
     UpRequest {
         pr,
         sha: "abc123".to_owned(),

@@ -6,6 +6,7 @@ mod action_e2e;
 mod action_e2e_secrets;
 mod action_github;
 mod action_secrets;
+mod base_local;
 mod cli_railway;
 mod fake_github;
 mod lifecycle_local;

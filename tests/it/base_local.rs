@@ -1,0 +1,215 @@
+//! The base snapshot on the local platform: `base refresh` reads production once, PR databases
+//! are cloned from it and rewritten in place, and production is not read again.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use wpstage::lifecycle::base::{self, DataFrom, DataSource};
+use wpstage::lifecycle::{self, LifecycleConfig};
+use wpstage::platform::local::LocalPlatform;
+use wpstage::postgres::DbUrl;
+
+use crate::lifecycle_local::up_req;
+use crate::support::{SITE_URL, client, clusters, fresh_db, strings, table_digests};
+
+const KEY: &str = "base-test anonymization key, long enough to be recognisable";
+
+/// A production database of its own (the tests drop it), generated like the shared one.
+async fn own_source(name: &str) -> DbUrl {
+    let url = fresh_db(&clusters().prod, name).await;
+    let spec = wpstage::generate::GenerateSpec {
+        target_bytes: 10_000_000,
+        site_url: SITE_URL.to_owned(),
+        seed: 11,
+        table_prefix: "wp_".to_owned(),
+    };
+    wpstage::generate_db::generate(&url, &spec, 2)
+        .await
+        .unwrap();
+    url
+}
+
+fn setup(source: &DbUrl, tag: &str, from: DataFrom) -> (LocalPlatform, LifecycleConfig) {
+    let p = LocalPlatform {
+        server: clusters().staging.url("postgres"),
+        source: source.clone(),
+        url_template: "https://pr-{n}.staging.example".to_owned(),
+    };
+    let mut cfg = LifecycleConfig {
+        prefix: format!("{tag}-pr-"),
+        jobs: 2,
+        progress_every: Duration::ZERO,
+        data_source: DataSource {
+            from,
+            // Not the default name: other tests in this process use `auto` with the default.
+            base_name: format!("{tag}_base"),
+            max_age: Duration::from_secs(3600),
+        },
+        ..LifecycleConfig::default()
+    };
+    cfg.transforms.key = Some(SecretString::from(KEY.to_owned()));
+    (p, cfg)
+}
+
+async fn base_comment(name: &str) -> Option<String> {
+    client(&clusters().staging.url("postgres"))
+        .await
+        .query_one(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn home(db: &DbUrl) -> Vec<String> {
+    strings(
+        db,
+        "SELECT option_value FROM wp_options WHERE option_name IN ('home', 'siteurl')",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_pr_database_cloned_from_the_base_equals_one_streamed_from_production() {
+    let source = own_source("base_eq_src").await;
+    let (p, mut cfg) = setup(&source, "baseeq", DataFrom::Production);
+    let info = base::refresh_base(&cfg, &source, &p.server).await.unwrap();
+    assert_eq!(info.site_url, SITE_URL);
+    // The base records when and with which key it was made, never the key itself.
+    let comment = base_comment("baseeq_base").await.unwrap();
+    let fingerprint = base::key_fingerprint(cfg.transforms.key.as_ref());
+    assert!(comment.contains(&format!("key={fingerprint}")), "{comment}");
+    assert!(comment.contains(&format!("snapshot={}", info.snapshot_time)));
+    assert!(!comment.contains("anonymization key"), "{comment}");
+    // The base is anonymized: no production e-mail address is in it.
+    let base_db = clusters().staging.url("baseeq_base");
+    let prod_emails = strings(&source, "SELECT user_email FROM wp_users").await;
+    let base_emails = strings(&base_db, "SELECT user_email FROM wp_users").await;
+    assert!(!prod_emails.is_empty() && !base_emails.is_empty());
+    assert!(
+        base_emails.iter().all(|e| !prod_emails.contains(e)),
+        "{base_emails:?}"
+    );
+    assert_eq!(home(&base_db).await, vec![SITE_URL.to_owned(); 2]);
+
+    // The same PR made both ways holds the same rows.
+    let streamed = lifecycle::up(&p, &cfg, &up_req(1)).await.unwrap();
+    assert_eq!(streamed.data.as_ref().unwrap().base, None);
+    let env_db = clusters().staging.url("baseeq-pr-1");
+    let from_production = table_digests(&env_db).await;
+    cfg.data_source.from = DataFrom::Base;
+    let cloned = lifecycle::refresh(&p, &cfg, 1).await.unwrap();
+    let data = cloned.data.as_ref().unwrap();
+    assert_eq!(data.base.as_deref(), Some("baseeq_base"), "{data:?}");
+    assert_eq!(data.snapshot_time, info.snapshot_time);
+    assert!(data.anonymized && data.url_replacements > 0, "{data:?}");
+    assert!(data.origin().starts_with("base snapshot baseeq_base ("));
+    let from_base = table_digests(&env_db).await;
+    let differ: Vec<_> = from_production
+        .iter()
+        .zip(&from_base)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.clone())
+        .collect();
+    assert!(differ.is_empty(), "tables that differ: {differ:?}");
+    assert_eq!(from_production.len(), from_base.len());
+    assert!(wpstage::lifecycle::data::is_synced(&env_db).await.unwrap());
+    // The environment keeps wpstage's marker, so `down` still recognises it.
+    let comment = base_comment("baseeq-pr-1").await.unwrap();
+    assert!(comment.starts_with("wpstage:managed pr=1"), "{comment}");
+    // The base itself is untouched by the clone's rewrite.
+    assert_eq!(home(&base_db).await, vec![SITE_URL.to_owned(); 2]);
+    lifecycle::down(&p, &cfg, 1).await.unwrap();
+}
+
+#[tokio::test]
+async fn ten_concurrent_ups_from_a_fresh_base_never_read_production() {
+    let source = own_source("base_ten_src").await;
+    let (p, cfg) = setup(&source, "baseten", DataFrom::Base);
+    let info = base::refresh_base(&cfg, &source, &p.server).await.unwrap();
+    // Production is gone: any read of it would fail the `up` that tried.
+    let admin = client(&clusters().prod.url("postgres")).await;
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE \"{}\" WITH (FORCE)",
+            source.dbname()
+        ))
+        .await
+        .unwrap();
+    let ups = (1..=10u64).map(|pr| {
+        let (p, cfg) = (&p, &cfg);
+        async move { lifecycle::up(p, cfg, &up_req(pr)).await }
+    });
+    let outcomes = futures_util::future::join_all(ups).await;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let pr = i + 1;
+        let outcome = outcome.unwrap_or_else(|e| panic!("up of PR {pr} failed: {e:#}"));
+        let data = outcome.data.expect("a fresh environment gets data");
+        assert_eq!(data.base.as_deref(), Some("baseten_base"));
+        assert_eq!(data.snapshot_time, info.snapshot_time);
+        let env_db = clusters().staging.url(&format!("baseten-pr-{pr}"));
+        assert_eq!(
+            home(&env_db).await,
+            vec![format!("https://pr-{pr}.staging.example"); 2]
+        );
+    }
+    for pr in 1..=10 {
+        lifecycle::down(&p, &cfg, pr).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn auto_falls_back_to_production_and_base_refuses_what_is_not_a_base() {
+    let source = crate::support::wordpress_source().await;
+    // No base of that name: auto streams production, base is an error that says what to do.
+    let (p, mut cfg) = setup(&source, "baseauto", DataFrom::Auto);
+    let outcome = lifecycle::up(&p, &cfg, &up_req(3)).await.unwrap();
+    assert_eq!(outcome.data.unwrap().base, None);
+    cfg.data_source.from = DataFrom::Base;
+    let err = lifecycle::refresh(&p, &cfg, 3).await.unwrap_err();
+    assert!(
+        format!("{err:#}").contains("wpstage base refresh"),
+        "{err:#}"
+    );
+    // A database of the base's name that wpstage did not make is neither used nor replaced.
+    let admin = client(&clusters().staging.url("postgres")).await;
+    admin
+        .batch_execute("CREATE DATABASE baseauto_base")
+        .await
+        .unwrap();
+    let err = lifecycle::refresh(&p, &cfg, 3).await.unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a base snapshot"),
+        "{err:#}"
+    );
+    let err = base::refresh_base(&cfg, &source, &p.server)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a base snapshot"),
+        "{err:#}"
+    );
+    assert_eq!(base_comment("baseauto_base").await, None);
+    // A base older than --base-max-age: auto copies production and says why.
+    admin
+        .batch_execute("DROP DATABASE baseauto_base")
+        .await
+        .unwrap();
+    base::refresh_base(&cfg, &source, &p.server).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    cfg.data_source.from = DataFrom::Auto;
+    cfg.data_source.max_age = Duration::ZERO;
+    let outcome = lifecycle::refresh(&p, &cfg, 3).await.unwrap();
+    assert_eq!(outcome.data.as_ref().unwrap().base, None);
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("--base-max-age")),
+        "{:?}",
+        outcome.warnings
+    );
+    lifecycle::down(&p, &cfg, 3).await.unwrap();
+}
