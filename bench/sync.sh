@@ -658,13 +658,9 @@ parse_args() {
   fi
 }
 
-main() {
-  local size results
-  parse_args "$@"
-  check_prerequisites
-  PG_BIN="$(find_pg_bin)"
-  find_wpstage
-  find_netshape
+# Starts the "prod" and "staging" clusters in a new temp dir (removed on
+# exit) with a random password that only a temporary .pgpass holds.
+setup_clusters() {
   if [[ "${EUID}" -eq 0 ]]; then
     # initdb and postgres refuse to run as root.
     id "${DB_USER}" >/dev/null 2>&1 \
@@ -692,6 +688,16 @@ main() {
   [[ "${STAGING_PORT}" != "${PROD_PORT}" ]] || STAGING_PORT="$(free_port)"
   start_cluster staging "${STAGING_PORT}"
   mkdir -p "${WORK_DIR}/runs"
+}
+
+main() {
+  local size results
+  parse_args "$@"
+  check_prerequisites
+  PG_BIN="$(find_pg_bin)"
+  find_wpstage
+  find_netshape
+  setup_clusters
 
   results="${WORK_DIR}/results.md"
   machine_header >"${results}"
@@ -714,4 +720,7 @@ main() {
   fi
 }
 
-main "$@"
+# bench/base.sh sources this file for its functions.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
