@@ -213,3 +213,89 @@ async fn auto_falls_back_to_production_and_base_refuses_what_is_not_a_base() {
     );
     lifecycle::down(&p, &cfg, 3).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_failed_rewrite_leaves_the_environment_as_it_was() {
+    let source = crate::support::wordpress_source().await;
+    let (p, mut cfg) = setup(&source, "basefail", DataFrom::Production);
+    lifecycle::up(&p, &cfg, &up_req(5)).await.unwrap();
+    let env_db = clusters().staging.url("basefail-pr-5");
+    let before = table_digests(&env_db).await;
+    base::refresh_base(&cfg, &source, &p.server).await.unwrap();
+    {
+        // A table the rewrite cannot write back: its check refuses any other host. It sorts
+        // last, so the other tables' rows are rewritten before the failure.
+        let base_db = client(&clusters().staging.url("basefail_base")).await;
+        base_db
+            .batch_execute(&format!(
+                "CREATE TABLE wp_zz_guard (id int PRIMARY KEY, \
+                   link text CHECK (link LIKE '%client-site.example%')); \
+                 INSERT INTO wp_zz_guard VALUES (1, '{SITE_URL}/page/')"
+            ))
+            .await
+            .unwrap();
+    }
+    cfg.data_source.from = DataFrom::Base;
+    let err = lifecycle::refresh(&p, &cfg, 5).await.unwrap_err();
+    assert!(format!("{err:#}").contains("wp_zz_guard"), "{err:#}");
+    assert_eq!(table_digests(&env_db).await, before);
+    assert!(wpstage::lifecycle::data::is_synced(&env_db).await.unwrap());
+    let leftovers = strings(
+        &clusters().staging.url("postgres"),
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'basefail-pr-5%'",
+    )
+    .await;
+    assert_eq!(leftovers, vec!["basefail-pr-5".to_owned()]);
+    lifecycle::down(&p, &cfg, 5).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_binary_refreshes_the_base_and_up_reports_it() {
+    let source = crate::support::wordpress_source().await;
+    let server = clusters().staging.url("postgres");
+    let common = [
+        "--platform",
+        "local",
+        "--prefix",
+        "basecli-pr-",
+        "--base-name",
+        "basecli_base",
+        "--jobs",
+        "2",
+        "--report",
+        "json",
+    ];
+    let env = [
+        ("WPSTAGE_SOURCE_URL", source.expose()),
+        ("WPSTAGE_LOCAL_SERVER_URL", server.expose()),
+        ("WPSTAGE_ANONYMIZE_KEY", KEY),
+    ];
+    let mut args = vec!["base", "refresh"];
+    args.extend(common);
+    let (code, stdout, stderr) = crate::support::run_cli(&args, &env);
+    assert_eq!(code, 0, "{stderr}");
+    let refreshed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(refreshed["base"], "basecli_base");
+    assert_eq!(
+        refreshed["key_fingerprint"],
+        base::key_fingerprint(Some(&SecretString::from(KEY.to_owned())))
+    );
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+    let mut args = vec!["up", "--pr", "9", "--sha", "abc", "--data-from", "base"];
+    args.extend(common);
+    let (code, stdout, stderr) = crate::support::run_cli(&args, &env);
+    assert_eq!(code, 0, "{stderr}");
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["data"]["base"], "basecli_base", "{stdout}");
+    assert_eq!(outcome["data"]["snapshot_time"], refreshed["snapshot_time"]);
+    // Railway keeps no base yet: asking for one is a clear usage error, before any request.
+    let (code, _, stderr) = crate::support::run_cli(
+        &["base", "refresh", "--platform", "railway"],
+        &[("RAILWAY_API_TOKEN", "t")],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("local platform only"), "{stderr}");
+    let mut args = vec!["down", "--pr", "9"];
+    args.extend(common);
+    assert_eq!(crate::support::run_cli(&args, &env).0, 0);
+}
