@@ -485,6 +485,8 @@ machine_header() {
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) CPUs (${model:-unknown}), ${mem} RAM"
+  # Other work on the machine skews absolute times; ratios within one run less so.
+  echo "- load average at start (1/5/15 min): $(cut -d ' ' -f 1-3 /proc/loadavg)"
   echo "- PostgreSQL: ${pg_version} (two local clusters, same settings:" \
     "shared_buffers 256MB, max_wal_size 4GB${PG_EXTRA_CONF:+, ${PG_EXTRA_CONF//$'\n'/, }})"
   echo "- pgcopydb: ${pgcopydb_version:-not installed}"
