@@ -310,7 +310,9 @@ pub async fn copy_from_base(
     let major = server_major(&admin, &admin_url, Side::Target).await?;
     let fresh = format!("{}_wpstage_new", staging.dbname());
     drop_database(&admin, major, &fresh).await?;
+    let started = std::time::Instant::now();
     clone_database(&admin, major, &base.name, &fresh).await?;
+    let cloned = started.elapsed();
     let made = async {
         let stats = rewrite::rewrite_in_place(
             &cfg.transforms,
@@ -333,6 +335,15 @@ pub async fn copy_from_base(
             return Err(e);
         }
     };
+    tracing::info!(
+        base = %base.name,
+        clone_seconds = cloned.as_secs_f64(),
+        rewrite_and_swap_seconds = (started.elapsed() - cloned).as_secs_f64(),
+        tables = stats.tables,
+        rows_read = stats.rows_read,
+        rows_rewritten = stats.rows_changed,
+        "PR database cloned from the base snapshot"
+    );
     let url_replacements = stats
         .transform_report
         .as_ref()
