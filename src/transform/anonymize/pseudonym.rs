@@ -275,9 +275,12 @@ impl Pseudonymizer {
             Kind::Reference => format!("ref_{hex16}"),
             Kind::PasswordHash => LOCKED_PASSWORD.to_string(),
             Kind::Fixed(v) => v.clone(),
-            Kind::PiiKeys | Kind::EmailsInside | Kind::Null | Kind::DeleteRow | Kind::Keep => {
-                value.to_string()
-            }
+            Kind::PiiKeys
+            | Kind::EmailsInside
+            | Kind::PiiInside
+            | Kind::Null
+            | Kind::DeleteRow
+            | Kind::Keep => value.to_string(),
         }
     }
 }
