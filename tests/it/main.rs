@@ -20,3 +20,4 @@ mod sync_fidelity;
 mod sync_safety;
 mod tls;
 mod wordpress;
+mod wordpress_real_data;
