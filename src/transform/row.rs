@@ -309,6 +309,9 @@ impl TableTransformer {
             if let Some(o) = output {
                 f.new[i] = Some(o);
                 self.stats.columns[i].anonymized += 1;
+                if self.plan.columns[i].scanned {
+                    self.stats.columns[i].scan_replaced += 1;
+                }
             }
         }
         if kept && self.plan.subject.is_some_and(|s| s.is_users) {

@@ -49,3 +49,77 @@ async fn an_anonymized_copy_copies_again_with_default_settings() {
         assert!(second.is_ok(), "{:#}", second.err().unwrap());
     }
 }
+
+/// A plugin no rule knows (form entries with email, phone, IP, JSON and serialized fields):
+/// its contact data is replaced in the stream, and the report names its columns.
+#[tokio::test]
+async fn an_unknown_plugin_table_loses_its_emails_ips_and_phones() {
+    let source = fresh_db(&clusters().prod, "plugin_src").await;
+    crate::support::client(&source)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_name varchar(191), option_value text, autoload varchar(20));
+             CREATE TABLE wp_posts (\"ID\" bigserial PRIMARY KEY, post_content text, post_title text, post_type varchar(20), guid varchar(255));
+             CREATE TABLE wp_acme_leads (id bigserial PRIMARY KEY, contact varchar(120), phone varchar(40),
+                 fields jsonb, meta text, note text, submitted_from inet);
+             INSERT INTO wp_options (option_name, option_value) VALUES ('home', 'https://www.client-site.example');
+             INSERT INTO wp_acme_leads (contact, phone, fields, meta, note, submitted_from) VALUES
+               ('Lena.Kraus@Mail.example', '+49 171 2345678',
+                '{\"email\": \"lena.kraus@mail.example\", \"ip\": \"85.12.3.4\", \"tel\": \"0171 2345678\", \"n\": 3}',
+                'a:2:{s:5:\"email\";s:23:\"lena.kraus@mail.example\";s:2:\"ip\";s:9:\"85.12.3.4\";}',
+                'from 85.12.3.4 (2a02:8108:1:2::17), call +49 171 2345678', '85.12.3.4');",
+        )
+        .await
+        .unwrap();
+    let target = fresh_db(&clusters().staging, "plugin_dst").await;
+    let t = wpstage::pipeline::build(
+        &TransformSettings::default(),
+        &[(SITE_URL.to_owned(), PREVIEW.to_owned())],
+    )
+    .unwrap();
+    let opts = crate::sync_fidelity::options(&source, &target);
+    let report = sync(&opts, Some(Arc::clone(&t) as Arc<dyn Transforms>))
+        .await
+        .expect("the copy succeeds and passes the leak check");
+    let names = &report.transform.as_ref().unwrap()["names_may_remain"];
+    for column in [
+        "contact",
+        "phone",
+        "fields",
+        "meta",
+        "note",
+        "submitted_from",
+    ] {
+        let listed = format!("wp_acme_leads.{column}");
+        assert!(
+            names.as_array().unwrap().iter().any(|n| n == &listed),
+            "{listed} not in {names}"
+        );
+    }
+    assert!(
+        t.text_report()
+            .contains("names and postal addresses may remain")
+    );
+    let rows = strings(
+        &target,
+        "SELECT concat_ws('|', contact, phone, fields::text, meta, note, host(submitted_from)) FROM wp_acme_leads",
+    )
+    .await;
+    let row = rows.first().expect("one row").to_lowercase();
+    for original in [
+        "lena.kraus@mail.example",
+        "85.12.3.4",
+        "2a02:8108:1:2::17",
+        "2345678",
+    ] {
+        assert!(!row.contains(original), "{original} reached staging: {row}");
+    }
+    let meta = strings(&target, "SELECT meta FROM wp_acme_leads").await;
+    assert!(
+        wpstage::transform::php::parse(meta[0].as_bytes()).is_ok(),
+        "serialized lengths fixed: {}",
+        meta[0]
+    );
+    let n = strings(&target, "SELECT fields->>'n' FROM wp_acme_leads").await;
+    assert_eq!(n, vec!["3".to_owned()], "the JSON stays JSON");
+}
