@@ -123,3 +123,23 @@ async fn an_unknown_plugin_table_loses_its_emails_ips_and_phones() {
     let n = strings(&target, "SELECT fields->>'n' FROM wp_acme_leads").await;
     assert_eq!(n, vec!["3".to_owned()], "the JSON stays JSON");
 }
+
+#[test]
+fn a_rewrite_onto_itself_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wpstage"))
+        .args([
+            "sync",
+            "--source",
+            "postgres://u@127.0.0.1:1/db",
+            "--dry-run",
+            "--rewrite-url",
+            "https://www.client.example=https://www.client.example/",
+        ])
+        .env_remove("WPSTAGE_SOURCE_URL")
+        .env_remove("WPSTAGE_TARGET_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the same URL"), "{stderr}");
+}
