@@ -75,10 +75,14 @@ pub fn parse_rewrite(text: &str) -> Result<(String, String), String> {
             return Err(format!("{url:?} must be an absolute http(s) URL"));
         }
     }
-    Ok((
-        from.trim_end_matches('/').to_owned(),
-        to.trim_end_matches('/').to_owned(),
-    ))
+    let (from, to) = (from.trim_end_matches('/'), to.trim_end_matches('/'));
+    if from.eq_ignore_ascii_case(to) {
+        return Err(format!(
+            "{from:?} would be rewritten to the same URL: nothing would change and staging would \
+             keep pointing at production; give the staging URL as NEW"
+        ));
+    }
+    Ok((from.to_owned(), to.to_owned()))
 }
 
 #[cfg(test)]
@@ -96,5 +100,16 @@ mod tests {
         );
         assert!(parse_rewrite("www.a.example=https://b").is_err());
         assert!(parse_rewrite("https://a.example").is_err());
+    }
+
+    #[test]
+    fn a_rewrite_onto_itself_is_refused() {
+        for pair in [
+            "https://a.example=https://a.example",
+            "https://a.example/=https://A.example",
+        ] {
+            let err = parse_rewrite(pair).expect_err(pair);
+            assert!(err.contains("the same URL"), "{err}");
+        }
     }
 }

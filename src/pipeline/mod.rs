@@ -107,7 +107,19 @@ impl StreamTransforms {
     /// The per table/column report as a text table (like `wp search-replace --dry-run`).
     pub fn text_report(&self) -> String {
         let mut text = match self.set() {
-            Ok(set) => set.report().to_text_table(),
+            Ok(set) => {
+                let report = set.report();
+                let mut text = report.to_text_table();
+                let scanned = report.scanned_columns();
+                if !scanned.is_empty() {
+                    text.push_str(&format!(
+                        "\nemails, IPs and phone numbers were replaced in columns no rule names; names \
+                         and postal addresses may remain there (add rules with --rules): {}\n",
+                        scanned.join(", ")
+                    ));
+                }
+                text
+            }
             Err(e) => format!("(no transform report: {e})\n"),
         };
         if !self.anonymize {
@@ -323,6 +335,7 @@ impl Transforms for StreamTransforms {
                 "anonymized_columns": anonymized_columns,
             },
             "uncovered_pii_columns": uncovered,
+            "names_may_remain": report.scanned_columns(),
             "tables": report.tables,
         }))
     }

@@ -106,7 +106,7 @@ fn looks_like_email(v: &str) -> bool {
 fn looks_like_phone(v: &str) -> bool {
     if !v
         .bytes()
-        .all(|c| c.is_ascii_digit() || b" +-().".contains(&c))
+        .all(|c| c.is_ascii_digit() || b" +-()./".contains(&c))
     {
         return false;
     }
@@ -121,7 +121,7 @@ fn looks_like_phone(v: &str) -> bool {
         .collect();
     let date_like =
         parts.len() == 3 && parts[0].len() == 4 && parts[1].len() <= 2 && parts[2].len() <= 2;
-    let separated = v.starts_with('+') || v.contains([' ', '-', '(']);
+    let separated = v.starts_with('+') || v.contains([' ', '-', '(', '/']);
     !date_like && separated && !v.contains('.')
 }
 

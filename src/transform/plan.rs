@@ -23,6 +23,9 @@ pub(crate) struct ColumnPlan {
     pub max_chars: Option<u32>,
     pub url: UrlMode,
     pub rule: Option<ColumnRule>,
+    /// The rule is the generic scan of a column no rule names (it finds emails, IPs and
+    /// phones, not names): the report lists these columns.
+    pub scanned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +109,22 @@ fn is_text_type(t: &str) -> bool {
         || t == "bpchar"
         || t.starts_with("character")
         || t.starts_with("varchar")
+}
+
+/// The rule of a column no rule names: text is scanned for emails, IPs and phone numbers;
+/// an `inet` column holds an address.
+fn generic_rule(type_name: &str) -> Option<ColumnRule> {
+    let kind = if is_text_type(type_name) {
+        Kind::PiiInside
+    } else if type_name.eq_ignore_ascii_case("inet") {
+        Kind::Ip
+    } else {
+        return None;
+    };
+    Some(ColumnRule {
+        kind,
+        unique: false,
+    })
 }
 
 /// Inputs of [`build`] that come from the run configuration.
@@ -209,16 +228,24 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
             } else {
                 UrlMode::Text
             };
-            let rule = rules
+            let named = rules
                 .columns
                 .iter()
                 .find(|(n, _)| *n == lname)
                 .map(|(_, r)| r.clone());
+            let eav_column = eav_rules.is_some() && (Some(i) == key_idx || Some(i) == value_idx);
+            let generic = (inp.anonymize
+                && named.is_none()
+                && !eav_column
+                && !table.primary_key.contains(&i))
+            .then(|| generic_rule(&c.type_name))
+            .flatten();
             ColumnPlan {
                 name: c.name.clone(),
                 max_chars: c.max_chars,
                 url,
-                rule,
+                scanned: generic.is_some(),
+                rule: named.or(generic),
             }
         })
         .collect();

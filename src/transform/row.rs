@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use super::anonymize::kinds::Kind;
+use super::anonymize::scrub::might_hold_pii;
 use super::anonymize::{Applied, ApplyCtx, apply};
 use super::copy_codec::{self, encode_field, split_row};
 use super::error::TransformError;
@@ -260,8 +261,9 @@ impl TableTransformer {
 
         // 2. Anonymize.
         for (i, kind, unique) in todo {
-            // Addresses are what `emails_inside` looks for; most values have none.
-            if kind == Kind::EmailsInside && memchr::memchr(b'@', &row[spans[i].clone()]).is_none()
+            // Content scrubbing looks for addresses and numbers; most values have none.
+            if let Some(targets) = kind.scrub_targets()
+                && !might_hold_pii(&row[spans[i].clone()], targets)
             {
                 continue;
             }
@@ -307,6 +309,9 @@ impl TableTransformer {
             if let Some(o) = output {
                 f.new[i] = Some(o);
                 self.stats.columns[i].anonymized += 1;
+                if self.plan.columns[i].scanned {
+                    self.stats.columns[i].scan_replaced += 1;
+                }
             }
         }
         if kept && self.plan.subject.is_some_and(|s| s.is_users) {

@@ -146,7 +146,8 @@ impl TransformSet {
     }
 
     /// Columns of `table` that an anonymization rule covers (or whose rows are all dropped):
-    /// what the scan for unruled personal data leaves out.
+    /// what the scan for unruled personal data leaves out. The generic scan of emails, IPs
+    /// and phones does not count: it leaves names and addresses.
     pub fn covered_columns(&self, table: &TableInfo) -> Vec<String> {
         let plan = self.plan(table);
         if plan.drop_all {
@@ -155,7 +156,7 @@ impl TransformSet {
         let mut covered: Vec<String> = plan
             .columns
             .iter()
-            .filter(|c| c.rule.as_ref().is_some_and(|r| r.kind.is_active()))
+            .filter(|c| !c.scanned && c.rule.as_ref().is_some_and(|r| r.kind.is_active()))
             .map(|c| c.name.clone())
             .collect();
         if let Some(e) = plan.eav.as_ref().filter(|e| e.rules.is_some()) {
@@ -212,9 +213,10 @@ fn pii_column_indexes(plan: &TablePlan) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            c.rule
-                .as_ref()
-                .is_some_and(|r| r.kind.pii().is_some() || r.kind == Kind::PiiKeys)
+            c.rule.as_ref().is_some_and(|r| {
+                r.kind.pii().is_some()
+                    || matches!(r.kind, Kind::PiiKeys | Kind::PiiInside | Kind::EmailsInside)
+            })
         })
         .map(|(i, _)| i)
         .collect();

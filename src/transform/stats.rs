@@ -22,6 +22,9 @@ pub struct ColumnReport {
     pub uploads_redirected: u64,
     /// Values changed by an anonymization rule.
     pub anonymized: u64,
+    /// Of those, values changed by the generic scan of a column no rule names (it replaces
+    /// emails, IPs and phones; names and postal addresses there need a rule).
+    pub scan_replaced: u64,
     /// Values copied unchanged although they may hold an old URL, by reason.
     pub skipped: BTreeMap<String, u64>,
 }
@@ -33,6 +36,7 @@ impl ColumnReport {
         self.uploads_kept += o.uploads_kept;
         self.uploads_redirected += o.uploads_redirected;
         self.anonymized += o.anonymized;
+        self.scan_replaced += o.scan_replaced;
         for (k, v) in &o.skipped {
             *self.skipped.entry(k.clone()).or_default() += v;
         }
@@ -70,6 +74,9 @@ pub struct TableReport {
 
 impl TableReport {
     pub(crate) fn merge(&mut self, o: &TableReport) {
+        if self.table.is_empty() {
+            self.table.clone_from(&o.table);
+        }
         self.rows_seen += o.rows_seen;
         self.rows_changed += o.rows_changed;
         self.rows_dropped += o.rows_dropped;
@@ -95,6 +102,20 @@ impl TransformReport {
             t.columns.sort_by(|a, b| a.column.cmp(&b.column));
         }
         TransformReport { tables }
+    }
+
+    /// `table.column` of every column where the generic scan replaced an email, IP or phone
+    /// number: no rule names these columns, so names and postal addresses may remain there.
+    pub fn scanned_columns(&self) -> Vec<String> {
+        self.tables
+            .iter()
+            .flat_map(|t| {
+                t.columns
+                    .iter()
+                    .filter(|c| c.scan_replaced > 0)
+                    .map(move |c| format!("{}.{}", t.table, c.column))
+            })
+            .collect()
     }
 
     /// Sum over all tables and columns (column name `*`).
@@ -226,8 +247,8 @@ mod tests {
         map.entry("wp_posts".to_string())
             .or_insert_with(TableReport::default)
             .merge(&part);
-        let mut report = TransformReport::from_map(&map);
-        report.tables[0].table = "wp_posts".into();
+        let report = TransformReport::from_map(&map);
+        assert_eq!(report.tables[0].table, "wp_posts");
         assert_eq!(report.tables[0].rows_seen, 4);
         assert_eq!(report.tables[0].columns[0].url_replacements, 6);
         assert_eq!(report.totals().columns[0].url_replacements, 6);

@@ -21,3 +21,4 @@ mod sync_fidelity;
 mod sync_safety;
 mod tls;
 mod wordpress;
+mod wordpress_real_data;

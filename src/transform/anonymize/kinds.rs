@@ -34,6 +34,9 @@ pub enum Kind {
     /// Every email address inside the value (plain text, serialized or JSON) becomes a
     /// pseudonymous email; everything else stays. The default for EAV values no rule names.
     EmailsInside,
+    /// Every email address, IP address (lists too) and phone number inside the value becomes
+    /// its pseudonym; everything else stays. The default for text no rule names.
+    PiiInside,
     Fixed(String),
     Null,
     DeleteRow,
@@ -72,6 +75,7 @@ impl Kind {
             Kind::PasswordHash => "password_hash",
             Kind::PiiKeys => "pii_keys",
             Kind::EmailsInside => "emails_inside",
+            Kind::PiiInside => "pii_inside",
             Kind::Fixed(_) => "fixed",
             Kind::Null => "null",
             Kind::DeleteRow => "delete_row",
@@ -85,6 +89,15 @@ impl Kind {
             Kind::Email => Some(PiiKind::Email),
             Kind::Ip => Some(PiiKind::Ip),
             Kind::Phone => Some(PiiKind::Phone),
+            _ => None,
+        }
+    }
+
+    /// What a content-scrubbing kind looks for; `None` for every other kind.
+    pub fn scrub_targets(&self) -> Option<super::scrub::Targets> {
+        match self {
+            Kind::EmailsInside => Some(super::scrub::Targets::Emails),
+            Kind::PiiInside => Some(super::scrub::Targets::All),
             _ => None,
         }
     }
@@ -115,6 +128,7 @@ impl Kind {
         "password_hash",
         "pii_keys",
         "emails_inside",
+        "pii_inside",
         "fixed:<value>",
         "null",
         "delete_row",
@@ -158,6 +172,7 @@ impl FromStr for Kind {
             "password_hash" => Kind::PasswordHash,
             "pii_keys" => Kind::PiiKeys,
             "emails_inside" => Kind::EmailsInside,
+            "pii_inside" => Kind::PiiInside,
             "blank" | "empty" => Kind::Fixed(String::new()),
             "null" => Kind::Null,
             "delete_row" | "delete" => Kind::DeleteRow,

@@ -3,6 +3,7 @@
 
 pub mod kinds;
 pub mod pseudonym;
+pub mod scrub;
 pub mod wordpress_rules;
 
 use std::collections::hash_map::DefaultHasher;
@@ -157,7 +158,11 @@ impl ApplyCtx<'_> {
         if v.is_empty() {
             return String::new();
         }
-        if let Some(p) = kind.pii() {
+        // Reserved values are what pseudonyms look like, not personal data: the leak check
+        // must not fail when a pseudonym equals one (a copy of an anonymized copy).
+        if let Some(p) = kind.pii()
+            && !pseudonym::is_reserved(kind, v)
+        {
             self.seen.push((p, pii_hash(p, v)));
         }
         if matches!(kind, Kind::Username | Kind::Slug)
@@ -183,17 +188,27 @@ pub fn apply(kind: &Kind, value: Option<&str>, ctx: &mut ApplyCtx<'_>) -> Result
     }
     let v = value.unwrap_or("");
     // Most values hold no address at all; skip the parse for them.
-    if matches!(kind, Kind::EmailsInside) && !v.contains('@') {
+    if let Some(targets) = kind.scrub_targets()
+        && !scrub::might_hold_pii(v.as_bytes(), targets)
+    {
         return Ok(Applied::Unchanged);
     }
     let new = match kind {
         Kind::Fixed(f) => f.clone(),
         Kind::PasswordHash => pseudonym::LOCKED_PASSWORD.to_string(),
-        _ => match structured(kind, v, ctx, 0)? {
-            Some(s) => s,
-            None if matches!(kind, Kind::PiiKeys) => return Ok(Applied::Unchanged),
-            None if matches!(kind, Kind::EmailsInside) => replace_emails(v, ctx),
-            None => ctx.scalar(kind, v),
+        _ => match structured(kind, v, ctx, 0) {
+            Ok(Some(s)) => s,
+            // Content scrubbing needs no structure: a corrupt value is scrubbed as text.
+            Err(_) if let Some(targets) = kind.scrub_targets() => scrub::scrub(v, targets, ctx),
+            Err(e) => return Err(e),
+            Ok(None) => match kind {
+                // A plain value under `pii_keys` is a leaf no key names: scrub its content.
+                Kind::PiiKeys => scrub::scrub(v, scrub::Targets::All, ctx),
+                k => match k.scrub_targets() {
+                    Some(targets) => scrub::scrub(v, targets, ctx),
+                    None => ctx.scalar(k, v),
+                },
+            },
         },
     };
     Ok(if new == v {
@@ -275,21 +290,37 @@ impl LeafVisitor for KindVisitor<'_, '_, '_> {
             self.error = Some("a string inside the value is not UTF-8".into());
             return Ok(None);
         };
+        let key = key.and_then(|k| std::str::from_utf8(k).ok());
         let kind = match self.kind {
+            // Akismet stores the posted form fields as `POST_<field>`.
             Kind::PiiKeys => match key
-                .and_then(|k| std::str::from_utf8(k).ok())
+                .map(|k| k.strip_prefix("POST_").unwrap_or(k))
                 .and_then(kind_for_field)
             {
                 Some(k) => k,
+                // Request headers such as `SERVER_HTTP_X_FORWARDED_FOR` hold address lists.
+                None if key.is_some_and(scrub::is_address_header)
+                    && !php::looks_serialized(s.trim().as_bytes())
+                    && !json::looks_like_json(s.trim()) =>
+                {
+                    let new = scrub::scrub_address_list(s, self.ctx);
+                    return Ok((new != s).then(|| new.into_bytes()));
+                }
                 None => Kind::PiiKeys,
             },
             k => k.clone(),
         };
         let new = match structured(&kind, s, self.ctx, self.depth + 1) {
             Ok(Some(n)) => n,
-            Ok(None) if matches!(kind, Kind::PiiKeys) => return Ok(None),
-            Ok(None) if matches!(kind, Kind::EmailsInside) => replace_emails(s, self.ctx),
+            // Leaves no key rule names get content-based scrubbing.
+            Ok(None) if matches!(kind, Kind::PiiKeys) => {
+                scrub::scrub(s, scrub::Targets::All, self.ctx)
+            }
             Ok(None) => match kind {
+                k if k.scrub_targets().is_some() => {
+                    let targets = k.scrub_targets().unwrap_or(scrub::Targets::All);
+                    scrub::scrub(s, targets, self.ctx)
+                }
                 Kind::Fixed(f) => f,
                 Kind::Null | Kind::DeleteRow => String::new(),
                 Kind::Keep => return Ok(None),
@@ -311,31 +342,6 @@ impl LeafVisitor for KindVisitor<'_, '_, '_> {
         self.error = Some(format!("cannot reach inside: {}", reason.as_str()));
         Ok(())
     }
-}
-
-/// Replaces every email-address token of plain text with its pseudonym.
-fn replace_emails(text: &str, ctx: &mut ApplyCtx<'_>) -> String {
-    let is_token =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '@');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(is_token) {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let end = tail.find(|c: char| !is_token(c)).unwrap_or(tail.len());
-        let token = &tail[..end];
-        // A sentence may end right after the address.
-        let trimmed = token.trim_end_matches('.');
-        if trimmed.contains('@') && super::leak::looks_like_pii(trimmed) == Some(PiiKind::Email) {
-            out.push_str(&ctx.scalar(&Kind::Email, trimmed));
-            out.push_str(&token[trimmed.len()..]);
-        } else {
-            out.push_str(token);
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Run-wide registry that detects two originals sharing one pseudonym.

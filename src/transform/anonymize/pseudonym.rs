@@ -275,10 +275,36 @@ impl Pseudonymizer {
             Kind::Reference => format!("ref_{hex16}"),
             Kind::PasswordHash => LOCKED_PASSWORD.to_string(),
             Kind::Fixed(v) => v.clone(),
-            Kind::PiiKeys | Kind::EmailsInside | Kind::Null | Kind::DeleteRow | Kind::Keep => {
-                value.to_string()
-            }
+            Kind::PiiKeys
+            | Kind::EmailsInside
+            | Kind::PiiInside
+            | Kind::Null
+            | Kind::DeleteRow
+            | Kind::Keep => value.to_string(),
         }
+    }
+}
+
+/// Is `value` inside the reserved space the fakes of `kind` are drawn from (`example.com`,
+/// the TEST-NETs, `2001:db8::/32`, 555-01xx)? Such a value is nobody's personal data: a source
+/// holding it (test data, a copy of an anonymized database) is not leaking when another value's
+/// pseudonym happens to equal it.
+pub fn is_reserved(kind: &Kind, value: &str) -> bool {
+    match kind {
+        Kind::Email => normalize(kind, value).ends_with("@example.com"),
+        Kind::Ip => match value.trim().parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                let [a, b, c, _] = ip.octets();
+                matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113))
+            }
+            Ok(std::net::IpAddr::V6(ip)) => ip.segments()[..2] == [0x2001, 0x0db8],
+            Err(_) => false,
+        },
+        Kind::Phone => {
+            let digits = normalize(kind, value);
+            digits.len() == 8 && digits.starts_with("155501")
+        }
+        _ => false,
     }
 }
 

@@ -72,7 +72,7 @@ fn meta(key: &str, value: &str, exact: &[(&str, Kind)], globs: &[(&str, Kind)]) 
             .collect(),
         secret_heuristic: false,
         // Plugin settings and form data keep addresses under keys no rule can list.
-        fallback: Some(Kind::EmailsInside),
+        fallback: Some(Kind::PiiInside),
     }
 }
 
@@ -154,7 +154,7 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
                 ("comment_author_url", blank()),
                 ("comment_author_ip", Kind::Ip),
                 ("comment_agent", Kind::UserAgent),
-                ("comment_content", Kind::EmailsInside),
+                ("comment_content", Kind::PiiInside),
             ]);
         }
         "options" => {
@@ -188,9 +188,9 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
         "posts" => {
             // Free text keeps its words, but not the addresses written into it.
             t.columns = cols(&[
-                ("post_title", Kind::EmailsInside),
-                ("post_excerpt", Kind::EmailsInside),
-                ("post_content", Kind::EmailsInside),
+                ("post_title", Kind::PiiInside),
+                ("post_excerpt", Kind::PiiInside),
+                ("post_content", Kind::PiiInside),
             ]);
             t.conditional.push(Conditional {
                 column: "post_type".into(),

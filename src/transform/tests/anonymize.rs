@@ -141,8 +141,8 @@ fn meta_rules_resolution() {
     );
     assert_eq!(m.kind_for("_billing_country", None), Some(Kind::PiiKeys));
     assert_eq!(m.kind_for("_customer_ip_address", None), Some(Kind::Ip));
-    // Keys no rule names still lose the email addresses inside their values.
-    assert_eq!(m.kind_for("_thumbnail_id", None), Some(Kind::EmailsInside));
+    // Keys no rule names still lose the emails, IPs and phone numbers inside their values.
+    assert_eq!(m.kind_for("_thumbnail_id", None), Some(Kind::PiiInside));
     let o = wordpress_rules::builtin("options")
         .and_then(|t| t.meta)
         .expect("options rules");
@@ -156,15 +156,15 @@ fn meta_rules_resolution() {
             "woocommerce_myaccount_lost_password_endpoint",
             Some("lost-password")
         ),
-        Some(Kind::EmailsInside)
+        Some(Kind::PiiInside)
     );
     assert_eq!(
         o.kind_for("woocommerce_registration_generate_password", Some("yes")),
-        Some(Kind::EmailsInside)
+        Some(Kind::PiiInside)
     );
     assert_eq!(
         o.kind_for("monkey_business", Some("banana")),
-        Some(Kind::EmailsInside)
+        Some(Kind::PiiInside)
     );
     assert_eq!(
         o.kind_for("nonce_salt", Some("x9!Q")),
@@ -172,7 +172,7 @@ fn meta_rules_resolution() {
     );
     assert_eq!(
         o.kind_for("blogname", Some("My token shop")),
-        Some(Kind::EmailsInside)
+        Some(Kind::PiiInside)
     );
 }
 

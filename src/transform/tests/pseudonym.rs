@@ -76,3 +76,20 @@ fn slugify_rules() {
     assert_eq!(slugify("--a  b--"), "a-b");
     assert!(Pseudonymizer::new(b"").is_err());
 }
+
+#[test]
+fn every_fake_of_a_tracked_kind_is_reserved_and_originals_are_not() {
+    let p = Pseudonymizer::new(b"reserved").expect("key");
+    for i in 0..2000 {
+        for (kind, original) in [
+            (Kind::Email, format!("user{i}@mail.example")),
+            (Kind::Ip, format!("85.{}.{}.9", i % 250, i / 250)),
+            (Kind::Ip, format!("2a02:8108::{i:x}")),
+            (Kind::Phone, format!("+49 171 {:07}", i * 37)),
+        ] {
+            assert!(!is_reserved(&kind, &original), "{original}");
+            let fake = p.fake(&kind, &original);
+            assert!(is_reserved(&kind, &fake), "{kind}: {fake}");
+        }
+    }
+}

@@ -266,3 +266,38 @@ fn anonymize_off_keeps_pii_but_still_rewrites() {
         Some("https://pr-42.up.railway.app/wp-content/uploads/a.png")
     );
 }
+
+#[test]
+fn the_generic_scan_replaces_contact_data_and_the_leak_check_watches_it() {
+    let s = set(config());
+    let leads = table("wp_acme_leads", &["id:bigint", "note", "n:bigint"]);
+    let mut t = s.for_table(&leads).expect("ok").expect("scanned");
+    let (outcome, out) = ok(
+        &mut t,
+        &[
+            Some("1"),
+            Some("mail lena@mail.example from 85.12.3.4"),
+            Some("7"),
+        ],
+    );
+    assert_eq!(outcome, RowOutcome::Changed);
+    let note = out[1].as_deref().expect("text");
+    assert!(
+        !note.contains("lena@mail.example") && !note.contains("85.12.3.4"),
+        "{note}"
+    );
+    t.finish();
+    let detector = s.leak_detector();
+    assert!(
+        detector
+            .emitted
+            .iter()
+            .any(|((tb, col), h)| tb == "wp_acme_leads" && col == "note" && !h.is_empty()),
+        "the leak check watches the scanned column"
+    );
+    assert!(detector.first_leak().is_none());
+    assert_eq!(
+        s.report().scanned_columns(),
+        vec!["wp_acme_leads.note".to_owned()]
+    );
+}
