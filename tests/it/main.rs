@@ -11,6 +11,7 @@ mod fake_github;
 mod lifecycle_local;
 mod lifecycle_railway;
 mod lifecycle_railway_faults;
+mod plugins;
 mod railway_client;
 mod railway_platform;
 mod railway_sim;
