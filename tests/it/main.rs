@@ -20,4 +20,5 @@ mod sync_errors;
 mod sync_fidelity;
 mod sync_safety;
 mod tls;
+mod waste;
 mod wordpress;

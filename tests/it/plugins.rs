@@ -185,6 +185,10 @@ fn emptied_on_purpose(report: &SyncReport, table: &str) -> bool {
         .tables
         .iter()
         .any(|t| t.table.ends_with(&format!(".{table}")) && t.rows_dropped > 0 && t.rows == 0)
+        || report
+            .excluded
+            .iter()
+            .any(|e| e.table.ends_with(&format!(".{table}")))
 }
 
 async fn check_plugin(name: &str) {
