@@ -12,6 +12,7 @@ mod lifecycle_local;
 mod lifecycle_railway;
 mod lifecycle_railway_faults;
 mod plugins;
+mod plugins_site;
 mod railway_client;
 mod railway_platform;
 mod railway_sim;
