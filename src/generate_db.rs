@@ -156,3 +156,16 @@ fn sorted(mut jobs: Vec<TableJob>) -> Vec<TableJob> {
     jobs.sort_by_key(|j| std::cmp::Reverse(j.estimated_bytes));
     jobs
 }
+
+/// Adds plugin tables with personal data and waste (`generate --plugins`) to a database that
+/// [`generate`] filled from the same `spec`.
+pub async fn add_plugins(target: &DbUrl, spec: &GenerateSpec) -> anyhow::Result<()> {
+    let server = target.to_string();
+    let client = connect(target, Side::Target).await?;
+    let sql = crate::generate::plugins::sql(&spec.table_prefix, &spec.site_url, spec.target_bytes);
+    client
+        .batch_execute(&format!("BEGIN;\n{sql};\nCOMMIT;"))
+        .await
+        .map_err(|e| PgError::from_driver(Side::Target, &server, "adding plugin tables", &e))?;
+    Ok(())
+}

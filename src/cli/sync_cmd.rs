@@ -10,6 +10,7 @@ use super::transform_args::{TransformArgs, parse_rewrite};
 use super::{ReportFormat, default_jobs, parse_size};
 use crate::postgres::DbUrl;
 use crate::sync::{self, SyncOptions, Transforms};
+use crate::transform::waste::WastePolicy;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -45,6 +46,12 @@ pub struct SyncArgs {
     /// Rewrite a site URL: OLD=NEW (repeatable); http/https and www variants of OLD included.
     #[arg(long = "rewrite-url", value_name = "OLD=NEW", value_parser = parse_rewrite)]
     rewrite_urls: Vec<(String, String)>,
+    /// Copy logs, sessions, transients, spam and other waste too (left out by default).
+    #[arg(long)]
+    copy_all: bool,
+    /// Leave out post revisions and their meta.
+    #[arg(long)]
+    skip_revisions: bool,
     #[command(flatten)]
     transform: TransformArgs,
 }
@@ -70,6 +77,10 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         progress_every: Duration::from_secs(args.progress_interval),
         split_larger_than: args.split_larger_than,
         dry_run: args.dry_run,
+        waste: WastePolicy {
+            copy_all: args.copy_all,
+            skip_revisions: args.skip_revisions,
+        },
     };
     let report = sync::sync(&opts, Some(Arc::clone(&transforms) as Arc<dyn Transforms>)).await?;
     match args.report {

@@ -12,6 +12,7 @@
 //! ANALYZE.
 
 mod copy;
+pub mod plugins;
 mod rng;
 mod schema;
 mod schema_woo;

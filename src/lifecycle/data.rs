@@ -113,6 +113,7 @@ pub async fn copy(
         progress_every: cfg.progress_every,
         split_larger_than: 64 << 20,
         dry_run: false,
+        waste: Default::default(),
     };
     let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
     mark_synced(staging, &snapshot_time).await?;

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod copy;
+pub mod exclude;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -38,6 +39,8 @@ pub struct SyncOptions {
     /// Tables above this size may be split across workers.
     pub split_larger_than: u64,
     pub dry_run: bool,
+    /// Logs, sessions and caches left out (`--copy-all`, `--skip-revisions`).
+    pub waste: crate::transform::waste::WastePolicy,
 }
 
 /// Records how long each phase took.
@@ -84,7 +87,16 @@ pub async fn sync(
     let snapshot = export_snapshot(&exporter, &source_server).await?;
     let tables = catalog::tables(&exporter, &source_server, source_major).await?;
     let sequences = catalog::sequences(&exporter, &source_server).await?;
-    let jobs = plan_jobs(&exporter, &source_server, source_major, &tables, opts).await?;
+    let exclusions = exclude::plan(&exporter, &source_server, &tables, opts.waste).await?;
+    let jobs = plan_jobs(
+        &exporter,
+        &source_server,
+        source_major,
+        &tables,
+        opts,
+        &exclusions,
+    )
+    .await?;
     let mut warnings = Vec::new();
     if let Some(t) = &transforms {
         warnings.extend(
@@ -115,6 +127,7 @@ pub async fn sync(
         transforms,
         source_major,
         warnings,
+        exclusions,
     };
     match prepared {
         None => ctx.copy_only(phases).await,
@@ -159,6 +172,7 @@ struct Run<'a> {
     transforms: Option<Arc<dyn Transforms>>,
     source_major: u32,
     warnings: Vec<String>,
+    exclusions: exclude::Exclusions,
 }
 
 impl Run<'_> {
@@ -327,6 +341,8 @@ impl Run<'_> {
             phases: phases.done,
             transform: self.transforms.as_ref().and_then(|t| t.report()),
             warnings: self.warnings.clone(),
+            excluded: self.exclusions.excluded.clone(),
+            revisions: self.exclusions.revisions.clone(),
         }
     }
 }
@@ -366,11 +382,16 @@ async fn plan_jobs(
     major: u32,
     tables: &[catalog::Table],
     opts: &SyncOptions,
+    exclusions: &exclude::Exclusions,
 ) -> Result<Vec<CopyJob>, PgError> {
     let total: u64 = tables.iter().map(|t| t.bytes).sum();
     let mut jobs = Vec::new();
     for table in tables {
-        let parts = plan::parts_for(table.bytes, total, opts.jobs, opts.split_larger_than);
+        let leave_out = exclusions.predicates.get(&table.oid).cloned();
+        let parts = match leave_out {
+            Some(_) => 1,
+            None => plan::parts_for(table.bytes, total, opts.jobs, opts.split_larger_than),
+        };
         let table = Arc::new(table.clone());
         let slices = if parts <= 1 {
             vec![Slice::Whole]
@@ -393,6 +414,7 @@ async fn plan_jobs(
                 estimated_bytes: table.bytes / n as u64,
                 part: i + 1,
                 parts: n,
+                leave_out: leave_out.clone(),
             });
         }
     }

@@ -31,6 +31,8 @@ pub struct CopyJob {
     pub estimated_bytes: u64,
     pub part: usize,
     pub parts: usize,
+    /// Rows for which this SQL predicate holds are not copied (see `sync::exclude`).
+    pub leave_out: Option<String>,
 }
 
 impl CopyJob {
@@ -38,8 +40,14 @@ impl CopyJob {
     pub fn source_sql(&self) -> String {
         let cols = self.table.column_list();
         let t = self.table.qualified();
+        let keep = self
+            .leave_out
+            .as_ref()
+            .map(|p| format!(" AND ({p}) IS NOT TRUE"))
+            .unwrap_or_default();
         match &self.slice {
-            Slice::Whole => format!("COPY {t} ({cols}) TO STDOUT"),
+            Slice::Whole if keep.is_empty() => format!("COPY {t} ({cols}) TO STDOUT"),
+            Slice::Whole => format!("COPY (SELECT {cols} FROM {t} WHERE true{keep}) TO STDOUT"),
             Slice::KeyRange { key, lo, hi } => {
                 let k = quote_ident(key);
                 let mut conds = Vec::new();
@@ -54,7 +62,7 @@ impl CopyJob {
                 } else {
                     conds.join(" AND ")
                 };
-                format!("COPY (SELECT {cols} FROM {t} WHERE {cond}) TO STDOUT")
+                format!("COPY (SELECT {cols} FROM {t} WHERE {cond}{keep}) TO STDOUT")
             }
             Slice::Pages { from, to } => {
                 let mut conds = Vec::new();
@@ -69,7 +77,7 @@ impl CopyJob {
                 } else {
                     conds.join(" AND ")
                 };
-                format!("COPY (SELECT {cols} FROM {t} WHERE {cond}) TO STDOUT")
+                format!("COPY (SELECT {cols} FROM {t} WHERE {cond}{keep}) TO STDOUT")
             }
         }
     }

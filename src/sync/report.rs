@@ -53,6 +53,10 @@ pub struct SyncReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transform: Option<serde_json::Value>,
     pub warnings: Vec<String>,
+    /// What the default exclusions left out (logs, sessions, caches; revisions on request).
+    pub excluded: Vec<super::exclude::Excluded>,
+    /// Rows and bytes post revisions hold on the source, left out or not.
+    pub revisions: Option<super::exclude::Excluded>,
 }
 
 impl SyncReport {
@@ -106,10 +110,53 @@ impl SyncReport {
         for p in &self.phases {
             push_line(&mut s, format!("{:<20} {:>8.2}", p.phase, p.seconds));
         }
+        push_exclusions(&mut s, self);
         for w in &self.warnings {
             push_line(&mut s, format!("warning: {w}"));
         }
         s
+    }
+}
+
+/// What was left out, and what revisions hold (always said: they are often the largest waste).
+fn push_exclusions(s: &mut String, r: &SyncReport) {
+    if !r.excluded.is_empty() {
+        let saved: u64 = r.excluded.iter().map(|e| e.bytes).sum();
+        push_line(
+            s,
+            format!(
+                "\nleft out (--copy-all copies them): {:.1} MB saved",
+                mb(saved)
+            ),
+        );
+        for e in &r.excluded {
+            let what = if e.whole_table { "schema only" } else { "rows" };
+            push_line(
+                s,
+                format!(
+                    "  {:<42} {:>10} rows {:>9.1} MB  {} ({what})",
+                    e.table,
+                    e.rows,
+                    mb(e.bytes),
+                    e.reason
+                ),
+            );
+        }
+    }
+    if let Some(rev) = &r.revisions {
+        push_line(
+            s,
+            format!(
+                "post revisions: {} rows, {:.1} MB{}",
+                rev.rows,
+                mb(rev.bytes),
+                if r.excluded.iter().any(|e| e.reason == rev.reason) {
+                    " (left out)"
+                } else {
+                    " (copied; --skip-revisions leaves them out)"
+                }
+            ),
+        );
     }
 }
 

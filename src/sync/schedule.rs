@@ -148,6 +148,7 @@ mod tests {
             estimated_bytes: 1,
             part,
             parts,
+            leave_out: None,
         }
     }
 

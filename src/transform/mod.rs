@@ -21,6 +21,7 @@ mod set;
 pub mod stats;
 pub mod url;
 pub mod visit;
+pub mod waste;
 
 use secrecy::{SecretSlice, SecretString};
 

@@ -2,8 +2,8 @@
 //! rules apply, and the options/users specials. Built once per table.
 
 use super::anonymize::kinds::Kind;
-use super::anonymize::wordpress_rules;
 use super::anonymize::{ColumnRule, MetaRules, TableRules};
+use super::anonymize::{plugin_rules, wordpress_rules};
 use super::rules::{OptionSet, RulesFile};
 use super::{ColumnInfo, TableInfo};
 
@@ -139,7 +139,8 @@ pub(crate) struct PlanInputs<'a> {
 }
 
 fn merged_rules(logical: &str, full: &str, inp: &PlanInputs<'_>) -> TableRules {
-    let mut rules = wordpress_rules::builtin(logical).unwrap_or_default();
+    let mut rules =
+        plugin_rules::extend(logical, wordpress_rules::builtin(logical)).unwrap_or_default();
     let Some(user) = inp.user_rules.and_then(|u| u.table(logical, full)) else {
         return rules;
     };

@@ -54,6 +54,7 @@ pub fn options(
         progress_every: Duration::ZERO,
         split_larger_than: 64 << 20,
         dry_run: false,
+        waste: Default::default(),
     }
 }
 

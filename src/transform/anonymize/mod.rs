@@ -2,6 +2,7 @@
 //! pseudonyms, and the walker that reaches inside serialized/JSON values.
 
 pub mod kinds;
+pub mod plugin_rules;
 pub mod pseudonym;
 pub mod scrub;
 pub mod wordpress_rules;
