@@ -10,6 +10,7 @@ mod cli_railway;
 mod fake_github;
 mod lifecycle_local;
 mod lifecycle_railway;
+mod lifecycle_railway_behaves;
 mod lifecycle_railway_faults;
 mod railway_client;
 mod railway_platform;
