@@ -1,6 +1,7 @@
 //! The PR environment lifecycle: `up`, `down`, `refresh`, `reap`, written once against the
 //! [`Platform`](crate::platform::Platform) seam, each idempotent and rolled back on failure.
 
+mod app_vars;
 pub mod base;
 mod config;
 pub mod data;

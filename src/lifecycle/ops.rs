@@ -1,9 +1,9 @@
 //! `up`, `down`, `refresh` and `reap`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::app_vars::app_variables;
 use super::config::LifecycleConfig;
 use super::data;
 use super::outcome::{Operation, Outcome};
@@ -167,24 +167,27 @@ async fn up_steps(
         copy_production(platform, cfg, &staging, &preview, outcome).await?;
         steps.done("data copy");
     }
-    let mut vars: BTreeMap<String, String> = cfg.app_vars.clone();
-    let base = preview.trim_end_matches('/').to_owned();
-    vars.insert("WP_HOME".to_owned(), base.clone());
-    vars.insert("WP_SITEURL".to_owned(), base);
+    let source_siteurl = platform
+        .source_app_variable("WP_SITEURL")
+        .await
+        .map_err(at("app variables"))?;
+    let vars = app_variables(&cfg.app_vars, &preview, source_siteurl.as_deref());
     platform
         .configure_app(env, &vars)
         .await
         .map_err(at("app variables"))?;
-    steps.done("configure");
-    let timeout = if cfg.wait_for_deploy {
-        cfg.deploy_timeout
-    } else {
-        Duration::ZERO
-    };
-    let deployment = platform
-        .deploy_app(env, &req.sha, timeout)
+    let warnings = platform
+        .prepare_app(env, req.branch.as_deref())
         .await
-        .map_err(at("deploy"))?;
+        .map_err(at("app source"))?;
+    outcome.warnings.extend(warnings);
+    steps.done("configure");
+    let deployment = if cfg.wait_for_deploy {
+        platform.deploy_app(env, &req.sha, cfg.deploy_timeout).await
+    } else {
+        platform.trigger_app(env, &req.sha).await
+    }
+    .map_err(at("deploy"))?;
     outcome.deployment = Some(deployment);
     steps.done("deploy");
     let overrides: Vec<String> = vars.keys().cloned().collect();
@@ -376,6 +379,24 @@ pub async fn reap(
             })?;
         }
         outcome.reaped.push(info.env.name.clone());
+    }
+    match platform.unmarked_candidates().await {
+        Ok(found) => outcome.warnings.extend(
+            found
+                .into_iter()
+                .filter(|env| env.name.starts_with(&cfg.prefix))
+                .map(|env| {
+                    format!(
+                        "{} looks like a leftover of a cancelled run (made from the source \
+                         environment, never marked as wpstage's); it is not deleted: the next \
+                         `up` for its PR adopts it, or delete it in the Railway dashboard",
+                        env.name
+                    )
+                }),
+        ),
+        Err(e) => outcome
+            .warnings
+            .push(format!("unmarked environments could not be listed: {e:#}")),
     }
     steps.done("reap");
     steps.finish(&mut outcome, platform);

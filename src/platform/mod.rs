@@ -119,6 +119,41 @@ pub trait Platform: Send + Sync {
         timeout: Duration,
     ) -> impl Future<Output = anyhow::Result<DeploymentSummary>> + Send;
 
+    /// Starts deploying `sha` to the app and returns without waiting for the result
+    /// (`--no-wait`). A platform whose deploys are instant just deploys.
+    fn trigger_app(
+        &self,
+        env: &EnvRef,
+        sha: &str,
+    ) -> impl Future<Output = anyhow::Result<DeploymentSummary>> + Send {
+        self.deploy_app(env, sha, Duration::ZERO)
+    }
+
+    /// Points the environment's app at what the PR builds (its `branch`, or a prebuilt image)
+    /// so that nothing but wpstage deploys production's code into it. Returns warnings.
+    fn prepare_app(
+        &self,
+        _env: &EnvRef,
+        _branch: Option<&str>,
+    ) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// The source environment's unrendered value of app variable `name` (`None`: not set, or
+    /// the platform has no app variables).
+    fn source_app_variable(
+        &self,
+        _name: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Environments that look like leftovers of a cancelled run (made by wpstage's naming but
+    /// never marked), for `reap` to name; never deleted automatically.
+    fn unmarked_candidates(&self) -> impl Future<Output = anyhow::Result<Vec<EnvRef>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
     /// Differences between the environment and its source other than the intended overrides.
     fn fidelity(
         &self,

@@ -1,8 +1,11 @@
 //! The Railway platform: a PR environment is a Railway environment duplicated from the source
 //! environment (default `production`), marked as wpstage's with shared variables.
 
+mod adopt;
+mod app;
 mod detect;
 mod fidelity;
+mod platform_impl;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +32,12 @@ pub struct RailwayConfig {
     pub app_service: Option<String>,
     /// The PostgreSQL service; detected (postgres image, PGDATA/POSTGRES_PASSWORD) if unset.
     pub database_service: Option<String>,
+    /// A prebuilt image for the app (e.g. a tag the user's workflow built for the PR); set as
+    /// the PR environment's `source.image`.
+    pub app_image: Option<String>,
+    /// An unmarked environment younger than this may be a concurrent run's that is about to be
+    /// marked; only older ones are adopted (longer than a slow `environmentCreate`).
+    pub adopt_after: Duration,
     /// Read production from here instead of the source environment's database.
     pub source_database_url: Option<DbUrl>,
     /// How deployments are polled.
@@ -48,6 +57,8 @@ impl RailwayConfig {
             source_environment: "production".to_owned(),
             app_service: None,
             database_service: None,
+            app_image: None,
+            adopt_after: Duration::from_secs(180),
             source_database_url: None,
             poll: PollPolicy::default(),
             database_timeout: Duration::from_secs(600),
@@ -66,6 +77,16 @@ pub enum RailwayPlatformError {
          Railway dashboard, or use another environment prefix"
     )]
     NotManaged { name: String },
+    #[error(
+        "environment {name} is not marked as wpstage's and is only {age_secs} s old: a concurrent \
+         wpstage run for this PR may still be creating it, so it is left alone. Let that run \
+         finish (or wait {wait_secs} s, after which a leftover is adopted) and retry"
+    )]
+    MaybeConcurrent {
+        name: String,
+        age_secs: u64,
+        wait_secs: u64,
+    },
     #[error(
         "no environment named {name:?} in project {project}; environments there: {existing}. \
          Set the source environment to one of them"
@@ -472,5 +493,3 @@ fn parse_marker(vars: &VariableSet) -> bool {
 fn parse_time(s: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(s.trim_end_matches('Z')).ok()
 }
-
-mod platform_impl;

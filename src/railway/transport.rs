@@ -219,12 +219,17 @@ impl RailwayClient {
     }
 
     /// Exponential backoff with "equal jitter": between half and all of the doubled delay.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .retry
+    /// The longest wait before retry `attempt`: doubling from the initial backoff, capped.
+    fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        self.retry
             .initial_backoff
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.retry.max_backoff);
+            .min(self.retry.max_backoff)
+    }
+
+    /// A wait in the upper half of [`Self::backoff_ceiling`] ("equal jitter").
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.backoff_ceiling(attempt);
         let half = exp / 2;
         let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
         let extra = if jitter_ms == 0 {
@@ -457,11 +462,21 @@ mod tests {
         let Ok(client) = client else {
             panic!("client");
         };
+        let ms = Duration::from_millis;
+        // The ceiling doubles until the cap, then stays there.
+        let ceilings: Vec<Duration> = (1..10).map(|a| client.backoff_ceiling(a)).collect();
+        assert_eq!(&ceilings[..4], &[ms(100), ms(200), ms(400), ms(400)]);
+        assert!(ceilings[3..].iter().all(|c| *c == ms(400)), "{ceilings:?}");
+        // Every wait lies in the upper half of its ceiling, so later waits are longer.
         for attempt in 1..10 {
-            let d = client.backoff(attempt);
-            assert!(d <= Duration::from_millis(400), "{d:?}");
+            let ceiling = client.backoff_ceiling(attempt);
+            for _ in 0..50 {
+                let d = client.backoff(attempt);
+                assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d:?}");
+            }
         }
-        assert!(client.backoff(1) >= Duration::from_millis(50));
-        assert!(client.backoff(5) >= Duration::from_millis(200));
+        let first = (0..50).map(|_| client.backoff(1)).max();
+        let third = (0..50).map(|_| client.backoff(3)).min();
+        assert!(first < third, "{first:?} vs {third:?}");
     }
 }

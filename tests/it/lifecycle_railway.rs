@@ -69,7 +69,7 @@ pub fn up_req(pr: u64, sha: &str) -> UpRequest {
     UpRequest {
         pr,
         sha: sha.to_owned(),
-        branch: None,
+        branch: Some(format!("feature/pr-{pr}")),
         refresh_data: false,
         keep_on_failure: false,
     }

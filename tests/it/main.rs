@@ -11,6 +11,7 @@ mod cli_railway;
 mod fake_github;
 mod lifecycle_local;
 mod lifecycle_railway;
+mod lifecycle_railway_behaves;
 mod lifecycle_railway_faults;
 mod plugins;
 mod plugins_site;

@@ -8,6 +8,8 @@ use crate::railway::{ServiceInstance, VariableSet};
 pub struct ServiceRef {
     pub id: String,
     pub name: String,
+    /// The connected repository; `None` for an image service (deployed without a commit).
+    pub repo: Option<String>,
 }
 
 /// The two services wpstage needs.
@@ -172,6 +174,7 @@ fn to_ref(s: &ServiceInstance) -> ServiceRef {
     ServiceRef {
         id: s.service_id.clone(),
         name: s.service_name.clone(),
+        repo: s.source.as_ref().and_then(|src| src.repo.clone()),
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tracing::{info, instrument, warn};
 
 use super::{
-    ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, fidelity,
-    parse_marker, parse_time, wait,
+    ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, adopt, app, fidelity,
+    parse_marker, parse_time,
 };
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
@@ -32,10 +32,7 @@ impl Platform for RailwayPlatform {
         match self.marker(&env.id).await? {
             None => Ok(None),
             Some(vars) if parse_marker(&vars) => Ok(Some(to_ref(&env))),
-            Some(_) => Err(RailwayPlatformError::NotManaged {
-                name: name.to_owned(),
-            }
-            .into()),
+            Some(vars) => Ok(Some(self.adopt(&env, &vars).await?)),
         }
     }
 
@@ -51,10 +48,12 @@ impl Platform for RailwayPlatform {
             Ok(env) => to_ref(&env),
             Err(e @ (RailwayError::Uncertain { .. } | RailwayError::Unavailable { .. })) => {
                 // The request may have gone through: adopt the environment only if it is new
-                // and unmarked, i.e. this very request made it.
+                // and carries no marker (a marked one is a concurrent run's, never ours to
+                // adopt, roll back or delete). A concurrent run that created it and has not
+                // marked it yet cannot be told apart; that window is one request wide.
                 warn!("environment creation ended unclear ({e}); looking for it");
                 let envs = self.client.environments(self.project()).await?;
-                let made_now = envs.into_iter().find(|env| {
+                let candidate = envs.into_iter().find(|env| {
                     env.name == name
                         && env
                             .created_at
@@ -62,6 +61,13 @@ impl Platform for RailwayPlatform {
                             .and_then(parse_time)
                             .is_some_and(|t| t + CREATE_SKEW >= sent_at)
                 });
+                let made_now = match candidate {
+                    Some(env) => match self.marker(&env.id).await? {
+                        Some(vars) if !adopt::has_marker_variables(&vars) => Some(env),
+                        _ => None,
+                    },
+                    None => None,
+                };
                 match made_now {
                     Some(env) => to_ref(&env),
                     None => return Err(e.into()),
@@ -136,8 +142,9 @@ impl Platform for RailwayPlatform {
         let domain = match domains.service_domains.into_iter().next() {
             Some(d) => d.domain,
             None => {
+                let port = self.source_target_port().await?;
                 self.client
-                    .create_service_domain(&env.id, &app.id, None)
+                    .create_service_domain(&env.id, &app.id, port)
                     .await?
                     .domain
             }
@@ -205,18 +212,36 @@ impl Platform for RailwayPlatform {
         sha: &str,
         timeout: Duration,
     ) -> anyhow::Result<DeploymentSummary> {
-        let app = self.roles().await?.app;
-        let id = self
-            .client
-            .deploy_service(&env.id, &app.id, Some(sha))
-            .await?;
-        let done =
-            wait::deployment(&self.client, &self.config.poll, &id, &app.name, timeout).await?;
+        Ok(self.deploy_and_wait(env, sha, timeout).await?)
+    }
+
+    #[instrument(skip(self))]
+    async fn trigger_app(&self, env: &EnvRef, sha: &str) -> anyhow::Result<DeploymentSummary> {
+        let (app, id) = self.start_app_deploy(env, sha).await?;
+        info!(deployment = %id, service = %app.name, "deploy started; not waiting for it");
         Ok(DeploymentSummary {
-            id: done.id,
-            status: done.status.as_str().to_owned(),
+            id,
+            status: app::TRIGGERED.to_owned(),
             sha: sha.to_owned(),
         })
+    }
+
+    #[instrument(skip(self))]
+    async fn prepare_app(&self, env: &EnvRef, branch: Option<&str>) -> anyhow::Result<Vec<String>> {
+        Ok(self.point_app_at_pr(env, branch).await?)
+    }
+
+    #[instrument(skip(self))]
+    async fn source_app_variable(&self, name: &str) -> anyhow::Result<Option<String>> {
+        let source = self.source_environment().await?;
+        let app = self.roles().await?.app;
+        let vars = self.service_vars(&source.id, &app.id, true).await?;
+        Ok(vars.expose(name).map(str::to_owned))
+    }
+
+    #[instrument(skip(self))]
+    async fn unmarked_candidates(&self) -> anyhow::Result<Vec<EnvRef>> {
+        Ok(self.unmarked().await?)
     }
 
     #[instrument(skip(self))]

@@ -16,6 +16,7 @@ pub mod exec;
 pub mod schema;
 mod server;
 pub mod state;
+mod triggers;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +29,9 @@ use wpstage::postgres::DbUrl;
 use wpstage::railway::{RailwayClient, RetryPolicy, Url};
 
 pub use state::{Backing, Caller, SimEnv, SimInstance, SimProxy, State};
+
+/// The repository the seeded app service is built from.
+pub const APP_REPO: &str = "acme/shop";
 
 /// The account token the simulator accepts.
 pub const ACCOUNT_TOKEN: &str = "sim-account-token";
@@ -179,8 +183,8 @@ impl Sim {
         lock(&self.inner.state)
     }
 
-    /// A project with a `production` environment: a WordPress app (`wordpress:6`, a Railway
-    /// domain, a volume) and a Postgres service whose `DATABASE_PUBLIC_URL` (TCP proxy present,
+    /// A project with a `production` environment: a WordPress app (built from [`APP_REPO`],
+    /// deployed on pushes to `main`; a Railway domain on port 80, a volume) and a Postgres service whose `DATABASE_PUBLIC_URL` (TCP proxy present,
     /// deployed) points at `prod_db`.
     pub fn seed_production(&self, prod_db: &DbUrl) -> Seed {
         let mut st = self.state();
@@ -220,6 +224,8 @@ impl Sim {
             service_id: db_svc.clone(),
             service_name: "Postgres".into(),
             image: Some("ghcr.io/railwayapp-templates/postgres-ssl:17".into()),
+            repo: None,
+            branch: None,
             vars: pg_vars,
             service_domains: vec![],
             custom_domains: vec![],
@@ -254,9 +260,15 @@ impl Sim {
             env_id: env.clone(),
             service_id: app_svc.clone(),
             service_name: "wordpress".into(),
-            image: Some("wordpress:6".into()),
+            image: None,
+            repo: Some(APP_REPO.into()),
+            branch: Some("main".into()),
             vars: app_vars,
-            service_domains: vec![(domain, "wordpress-production.up.railway.app".into())],
+            service_domains: vec![(
+                domain,
+                "wordpress-production.up.railway.app".into(),
+                Some(80),
+            )],
             custom_domains: vec![(custom, "shop.example".into())],
             tcp_proxy: None,
             volumes: vec![(
@@ -318,6 +330,40 @@ impl Sim {
             shared,
         });
         id
+    }
+
+    /// Makes the app service of every environment an image service (e.g. `wordpress:6`): no
+    /// connected repository, nothing to build.
+    pub fn make_app_image(&self, seed: &Seed, image: &str) {
+        let mut st = self.state();
+        for inst in st
+            .instances
+            .iter_mut()
+            .filter(|i| i.service_id == seed.app_service_id)
+        {
+            inst.repo = None;
+            inst.branch = None;
+            inst.image = Some(image.to_owned());
+        }
+    }
+
+    /// A push to `branch` of `repo`; returns the names of the environments it redeployed.
+    pub fn push(&self, repo: &str, branch: &str, sha: &str) -> Vec<String> {
+        let mut st = self.state();
+        let ids = st.push(repo, branch, sha);
+        ids.iter()
+            .filter_map(|id| st.env(id).ok().map(|e| e.name.clone()))
+            .collect()
+    }
+
+    /// The app instance of environment `name` (source, domains, variables, latest deployment).
+    pub fn app_instance(&self, seed: &Seed, name: &str) -> Option<SimInstance> {
+        let st = self.state();
+        let env = st.envs.iter().find(|e| e.name == name)?.id.clone();
+        st.instances
+            .iter()
+            .find(|i| i.env_id == env && i.service_id == seed.app_service_id)
+            .cloned()
     }
 
     /// A project token scoped to `environment`.

@@ -57,8 +57,13 @@ pub struct SimInstance {
     pub service_id: String,
     pub service_name: String,
     pub image: Option<String>,
+    /// A connected GitHub repository (`owner/name`); `None` for image services.
+    pub repo: Option<String>,
+    /// The branch whose pushes deploy this instance (repo services).
+    pub branch: Option<String>,
     pub vars: BTreeMap<String, String>,
-    pub service_domains: Vec<(String, String)>,
+    /// (domain id, domain, target port)
+    pub service_domains: Vec<(String, String, Option<i64>)>,
     pub custom_domains: Vec<(String, String)>,
     pub tcp_proxy: Option<SimProxy>,
     /// (volume instance id, volume id, volume name, mount path)
@@ -116,7 +121,7 @@ impl State {
         format!("{prefix}-{}", self.next)
     }
 
-    pub(super) fn env(&self, id: &str) -> Result<&SimEnv, String> {
+    pub fn env(&self, id: &str) -> Result<&SimEnv, String> {
         self.envs
             .iter()
             .find(|e| e.id == id)
@@ -146,7 +151,7 @@ impl State {
             "RAILWAY_PRIVATE_DOMAIN".to_owned(),
             format!("{}.railway.internal", inst.service_name.to_lowercase()),
         );
-        if let Some((_, d)) = inst.service_domains.first() {
+        if let Some((_, d, _)) = inst.service_domains.first() {
             provided.insert("RAILWAY_PUBLIC_DOMAIN".to_owned(), d.clone());
         }
         if let (Some(p), true) = (&inst.tcp_proxy, self.deployed(inst)) {
@@ -171,7 +176,7 @@ impl State {
         json!({
             "id": inst.id, "serviceId": inst.service_id, "serviceName": inst.service_name,
             "environmentId": inst.env_id,
-            "source": {"image": inst.image, "repo": null},
+            "source": {"image": inst.image, "repo": inst.repo},
             "latestDeployment": latest,
             "domains": self.domains_json(inst),
         })
@@ -179,8 +184,8 @@ impl State {
 
     fn domains_json(&self, inst: &SimInstance) -> Value {
         json!({
-            "serviceDomains": inst.service_domains.iter().map(|(id, d)| json!({
-                "id": id, "domain": d, "targetPort": null, "suffix": "up.railway.app", "syncStatus": "ACTIVE"
+            "serviceDomains": inst.service_domains.iter().map(|(id, d, port)| json!({
+                "id": id, "domain": d, "targetPort": port, "suffix": "up.railway.app", "syncStatus": "ACTIVE"
             })).collect::<Vec<_>>(),
             "customDomains": inst.custom_domains.iter().map(|(id, d)| json!({"id": id, "domain": d, "targetPort": null})).collect::<Vec<_>>(),
         })
@@ -368,26 +373,17 @@ impl State {
             "serviceInstanceDeployV2" => {
                 let env = s("environmentId");
                 self.check_scope(caller, Some(&env), true)?;
-                let id = self.id("dep");
                 let sha = a("commitSha").as_str().map(str::to_owned);
                 let inst = self.instance_mut(&env, &s("serviceId"))?;
-                inst.latest = Some(id.clone());
-                let (instance_id, service_name) = (inst.id.clone(), inst.service_name.clone());
-                let outcome = self
-                    .deploy_outcomes
-                    .get(&service_name)
-                    .cloned()
-                    .unwrap_or_else(|| "SUCCESS".to_owned());
-                self.deployments.insert(
-                    id.clone(),
-                    SimDeployment {
-                        id: id.clone(),
-                        instance_id,
-                        step: if self.instant_deploys { STEPS.len() } else { 0 },
-                        outcome,
-                        commit_sha: sha,
-                    },
-                );
+                if sha.is_some() && inst.repo.is_none() {
+                    // Railway resolves commitSha against the service's connected repository.
+                    return Err(format!(
+                        "Service {} has no connected repository: cannot deploy a commit",
+                        inst.service_name
+                    ));
+                }
+                let instance_id = inst.id.clone();
+                let id = self.start_deployment(&instance_id, sha);
                 Ok(json!(id))
             }
             "deployment" => {
@@ -424,7 +420,9 @@ impl State {
                     inst.service_name.to_lowercase(),
                     env_name
                 );
-                inst.service_domains.push((id.clone(), domain.clone()));
+                let port = input["targetPort"].as_i64();
+                inst.service_domains
+                    .push((id.clone(), domain.clone(), port));
                 Ok(
                     json!({"id": id, "domain": domain, "targetPort": input["targetPort"], "syncStatus": "ACTIVE", "suffix": "up.railway.app"}),
                 )
@@ -444,6 +442,16 @@ impl State {
                 let patch = a("patch");
                 let services = patch["services"].as_object().cloned().unwrap_or_default();
                 for (service, config) in services {
+                    let inst = self.instance_mut(&env, &service)?;
+                    if let Some(branch) = config.pointer("/source/branch").and_then(Value::as_str) {
+                        inst.branch = Some(branch.to_owned());
+                    }
+                    if let Some(image) = config.pointer("/source/image").and_then(Value::as_str) {
+                        // An image source replaces a connected repository.
+                        inst.image = Some(image.to_owned());
+                        inst.repo = None;
+                        inst.branch = None;
+                    }
                     let Some(ports) = config
                         .pointer("/networking/tcpProxies")
                         .and_then(Value::as_object)
