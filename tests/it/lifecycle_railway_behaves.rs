@@ -203,3 +203,20 @@ async fn an_unmarked_leftover_of_a_cancelled_run_is_adopted_but_a_fresh_one_is_n
     );
     assert!(rig.sim.env_id("pr-22").is_some());
 }
+
+#[tokio::test]
+async fn railway_pr_environments_being_on_is_warned_about() {
+    let rig = Rig::start(SimOptions::default()).await;
+    rig.sim.state().pr_deploys = true;
+    let outcome = lifecycle::up(&rig.platform(), &cfg(), &up_req(17, "g17"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("two environments")),
+        "{:?}",
+        outcome.warnings
+    );
+}

@@ -23,6 +23,14 @@ impl RailwayPlatform {
         let app = self.roles().await?.app;
         let mut source = Map::new();
         let mut warnings = Vec::new();
+        if self.client.project(self.project()).await?.pr_deploys {
+            warnings.push(
+                "Railway's own PR environments are on in this project (PR Environments in the \
+                 project settings): each PR gets two environments, Railway's and wpstage's. \
+                 Turn Railway's off"
+                    .to_owned(),
+            );
+        }
         if let Some(image) = &self.config.app_image {
             source.insert("image".to_owned(), json!(image));
         } else if app.repo.is_some() {

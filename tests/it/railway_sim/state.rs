@@ -106,6 +106,8 @@ pub struct State {
     pub page_size: usize,
     /// Copy TCP proxies when duplicating (open point of the brief; off by default).
     pub copy_tcp_proxies: bool,
+    /// Railway's own PR environments are on for every project (`Project.prDeploys`).
+    pub pr_deploys: bool,
     /// Deployments start finished (see `SimOptions::instant_deploys`).
     pub instant_deploys: bool,
     pub next: u64,
@@ -268,7 +270,7 @@ impl State {
                 let id = s("id");
                 let (name, base) = self.projects.get(&id).ok_or("Project not found")?;
                 Ok(
-                    json!({"id": id, "name": name, "workspaceId": "ws-1", "baseEnvironmentId": base, "prDeploys": false}),
+                    json!({"id": id, "name": name, "workspaceId": "ws-1", "baseEnvironmentId": base, "prDeploys": self.pr_deploys}),
                 )
             }
             "environments" => {
