@@ -124,7 +124,10 @@ async fn synced() -> &'static Synced {
             };
             let t = wpstage::pipeline::build(&settings, &[(PROD.to_owned(), PREVIEW.to_owned())])
                 .unwrap();
-            let opts = crate::sync_fidelity::options(&source, &target);
+            let opts = wpstage::sync::SyncOptions {
+                waste: Default::default(),
+                ..crate::sync_fidelity::options(&source, &target)
+            };
             let report = sync(&opts, Some(t as Arc<dyn Transforms>)).await.unwrap();
             Synced {
                 source_dump: dump(&source),

@@ -91,7 +91,10 @@ async fn default_sync_of_a_site_with_every_plugin_leaks_no_email_ip_or_phone() {
         )],
     )
     .unwrap();
-    let opts = crate::sync_fidelity::options(&source, &target);
+    let opts = wpstage::sync::SyncOptions {
+        waste: Default::default(),
+        ..crate::sync_fidelity::options(&source, &target)
+    };
     let report = sync(&opts, Some(t as Arc<dyn Transforms>)).await.unwrap();
     assert!(
         report

@@ -54,7 +54,11 @@ pub fn options(
         progress_every: Duration::ZERO,
         split_larger_than: 64 << 20,
         dry_run: false,
-        waste: Default::default(),
+        // Fidelity means every row: the default exclusions are tested in waste.rs.
+        waste: wpstage::transform::waste::WastePolicy {
+            copy_all: true,
+            skip_revisions: false,
+        },
     }
 }
 
