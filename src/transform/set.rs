@@ -101,6 +101,11 @@ impl TransformSet {
             .min_by_key(String::len)
     }
 
+    /// The user's rules file, if one was given.
+    pub fn user_rules(&self) -> Option<&RulesFile> {
+        self.user_rules.as_ref()
+    }
+
     pub fn set_table_prefix(&mut self, prefix: &str) {
         self.prefix = prefix.to_string();
     }
