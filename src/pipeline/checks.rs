@@ -105,7 +105,6 @@ impl StreamTransforms {
         Ok(found)
     }
 
-    /// Scans the copy's PII columns for any original value seen in the source.
     /// The leak check: every email, IP and phone token the personal-data columns were given is
     /// compared (by hash, recorded in the stream) with the originals seen in the source. Only on
     /// a hit is the copy read again, to name the row.
@@ -113,7 +112,7 @@ impl StreamTransforms {
         if !self.anonymize {
             return Ok(Vec::new());
         }
-        let detector = self.set()?.leak_detector();
+        let detector = self.set()?.leak_detector()?;
         let Some((table, column)) = detector.first_leak() else {
             tracing::info!(originals = detector.len(), "leak check passed");
             return Ok(Vec::new());

@@ -3,6 +3,7 @@
 //! rule covers), runs a transformer per table, and checks the copy for leaks before it is kept.
 
 mod checks;
+mod rules_check;
 
 use checks::KeptRows;
 
@@ -165,6 +166,12 @@ impl StreamTransforms {
                 .map_err(|_| anyhow::anyhow!("transform state poisoned"))?;
             set.set_table_prefix(&prefix);
             set.set_kept_user_ids(kept_ids);
+        }
+        if self.anonymize {
+            let rules = self.set()?.user_rules().cloned();
+            if let Some(rules) = rules {
+                rules_check::validate(&rules, &prefix, tables, snapshot).await?;
+            }
         }
         let uncovered = self.scan_uncovered(tables, snapshot).await?;
         if !uncovered.is_empty() {

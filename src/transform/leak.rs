@@ -1,8 +1,8 @@
-//! Leak detection: hashes of every original e-mail/IP/phone seen in PII
-//! columns, so a scan of the target can prove none survived, and a cheap
-//! heuristic to flag plugin columns that look like they hold PII.
+//! Leak detection: hashes of every original e-mail/IP/phone seen in the source and of every
+//! such token written to the personal-data columns, compared after the load (no second read of
+//! the data), and a cheap heuristic that classifies one token.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::anonymize::kinds::PiiKind;
@@ -12,7 +12,6 @@ use super::anonymize::pii_hash;
 #[derive(Debug, Clone, Default)]
 pub struct LeakDetector {
     pub(crate) seen: HashSet<u64>,
-    pub(crate) columns: BTreeSet<(String, String)>,
     /// Token hashes written to each personal-data column, for the in-stream leak check.
     pub(crate) emitted: Vec<((String, String), Vec<u64>)>,
 }
@@ -66,11 +65,6 @@ impl LeakDetector {
                 .filter(|t| !t.is_empty())
                 .for_each(add);
         }
-    }
-
-    /// (table, column) pairs that held anonymized PII: scan these on the target.
-    pub fn pii_columns(&self) -> Vec<(String, String)> {
-        self.columns.iter().cloned().collect()
     }
 
     /// Number of distinct original values recorded.

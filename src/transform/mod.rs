@@ -17,6 +17,7 @@ pub mod php;
 mod plan;
 mod row;
 pub mod rules;
+pub mod rules_check;
 mod set;
 pub mod stats;
 pub mod url;

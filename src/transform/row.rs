@@ -172,10 +172,8 @@ impl TableTransformer {
             })
             .and_then(|()| self.transform_fields(row, &spans, out));
         self.spans = spans;
-        if self.seen.len() > 65_536
-            && let Ok(mut leaks) = self.shared.leaks.lock()
-        {
-            leaks.extend(self.seen.drain(..).map(|(_, h)| h));
+        if self.seen.len() > 65_536 {
+            self.flush_seen();
         }
         res
     }

@@ -13,6 +13,7 @@
 //!     meta_keys: { "contact": pii_keys }
 //!   my_plugin_log:
 //!     delete_rows: true         # copy no rows at all
+//!     optional: true            # not every site has this plugin
 //!   comments:
 //!     columns: { comment_agent: keep }   # `keep` switches a built-in rule off
 //! options:
@@ -30,6 +31,9 @@
 //! override built-in exact keys, and user patterns are tried before built-in
 //! ones. An option path is split at its first `.` into option name and key
 //! path (`a.b` sets key `b` of option `a`); missing keys are added.
+//!
+//! Every table, column and meta-key pattern must match something in the snapshot (a typo
+//! would protect nothing); `optional: true` on a table allows it to match nothing.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +72,9 @@ struct RawTable {
     value_column: Option<String>,
     #[serde(default)]
     delete_rows: bool,
+    /// The table (its columns, its meta keys) may be missing from a site.
+    #[serde(default)]
+    optional: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -96,6 +103,8 @@ pub struct UserTableRules {
     pub key_column: Option<String>,
     pub value_column: Option<String>,
     pub delete_rows: bool,
+    /// Not an error when the table, a column or a meta-key pattern matches nothing.
+    pub optional: bool,
 }
 
 /// A value an option (or a key inside it) is set to.
@@ -137,6 +146,7 @@ impl RulesFile {
                 key_column: t.key_column.map(|c| c.to_ascii_lowercase()),
                 value_column: t.value_column.map(|c| c.to_ascii_lowercase()),
                 delete_rows: t.delete_rows,
+                optional: t.optional,
                 ..Default::default()
             };
             for (c, k) in t.columns {

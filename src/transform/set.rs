@@ -1,7 +1,8 @@
 //! `TransformSet` (shared by all COPY workers) and `TableTransformer` (one
 //! per COPY stream).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use secrecy::ExposeSecret;
@@ -33,7 +34,8 @@ pub(crate) struct RunCtx {
 pub(crate) struct Shared {
     pub report: Mutex<BTreeMap<String, TableReport>>,
     pub leaks: Mutex<HashSet<u64>>,
-    pub pii_columns: Mutex<BTreeSet<(String, String)>>,
+    /// Set when hashes could not be merged (a lock was poisoned): the leak check then fails.
+    pub lost_hashes: AtomicBool,
     /// Hashes of email/IP/phone tokens written to the personal-data columns, per column.
     pub emitted: Mutex<BTreeMap<(String, String), Vec<u64>>>,
     pub unique: UniqueRegistry,
@@ -101,6 +103,11 @@ impl TransformSet {
             .min_by_key(String::len)
     }
 
+    /// The user's rules file, if one was given.
+    pub fn user_rules(&self) -> Option<&RulesFile> {
+        self.user_rules.as_ref()
+    }
+
     pub fn set_table_prefix(&mut self, prefix: &str) {
         self.prefix = prefix.to_string();
     }
@@ -129,14 +136,6 @@ impl TransformSet {
         let plan = self.plan(table);
         if !plan.is_active() {
             return Ok(None);
-        }
-        let pii: Vec<(String, String)> = pii_column_indexes(&plan)
-            .into_iter()
-            .map(|i| (plan.table.clone(), plan.columns[i].name.clone()))
-            .collect();
-        if !pii.is_empty() {
-            let mut cols = self.shared.pii_columns.lock().map_err(|_| poisoned())?;
-            cols.extend(pii);
         }
         Ok(Some(TableTransformer::new(
             plan,
@@ -176,28 +175,22 @@ impl TransformSet {
         }
     }
 
-    /// Snapshot of the originals seen so far (hashes) and the PII columns.
-    pub fn leak_detector(&self) -> LeakDetector {
-        LeakDetector {
-            emitted: self
-                .shared
-                .emitted
-                .lock()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            seen: self
-                .shared
-                .leaks
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default(),
-            columns: self
-                .shared
-                .pii_columns
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default(),
+    /// Snapshot of the originals seen so far and the token hashes written to the personal-data
+    /// columns. Fails closed: a poisoned lock or hashes lost on the way are an error, never an
+    /// empty (passing) detector.
+    pub fn leak_detector(&self) -> Result<LeakDetector, TransformError> {
+        if self.shared.lost_hashes.load(Ordering::SeqCst) {
+            return Err(poisoned());
         }
+        let emitted = self.shared.emitted.lock().map_err(|_| poisoned())?;
+        let seen = self.shared.leaks.lock().map_err(|_| poisoned())?;
+        Ok(LeakDetector {
+            emitted: emitted
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            seen: seen.clone(),
+        })
     }
 
     /// The `$P$` hash kept users get (for the engine's own checks/logs).
@@ -301,12 +294,22 @@ impl TableTransformer {
         if self.emitted.is_empty() {
             return;
         }
-        if let Ok(mut map) = self.shared.emitted.lock() {
-            // Appended only: sorting happens once, when the leak check reads them.
-            for (i, h) in self.emitted.drain(..) {
-                let key = (self.plan.table.clone(), self.plan.columns[i].name.clone());
-                map.entry(key).or_default().push(h);
-            }
+        let Ok(mut map) = self.shared.emitted.lock() else {
+            self.shared.lost_hashes.store(true, Ordering::SeqCst);
+            return;
+        };
+        // Appended only: sorting happens once, when the leak check reads them.
+        for (i, h) in self.emitted.drain(..) {
+            let key = (self.plan.table.clone(), self.plan.columns[i].name.clone());
+            map.entry(key).or_default().push(h);
+        }
+    }
+
+    /// Moves the originals' hashes into the shared set.
+    pub(crate) fn flush_seen(&mut self) {
+        match self.shared.leaks.lock() {
+            Ok(mut leaks) => leaks.extend(self.seen.drain(..).map(|(_, h)| h)),
+            Err(_) => self.shared.lost_hashes.store(true, Ordering::SeqCst),
         }
     }
 
@@ -322,9 +325,7 @@ impl TableTransformer {
                 })
                 .merge(&self.stats);
         }
-        if let Ok(mut leaks) = self.shared.leaks.lock() {
-            leaks.extend(self.seen.drain(..).map(|(_, h)| h));
-        }
+        self.flush_seen();
         self.flush_emitted();
         self.stats = TableReport::default();
     }
@@ -333,5 +334,27 @@ impl TableTransformer {
 impl Drop for TableTransformer {
     fn drop(&mut self) {
         self.merge();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_leak_check_fails_closed_on_a_poisoned_lock() {
+        let set = TransformSet::new(TransformConfig::new(secrecy::SecretSlice::from(vec![
+            1u8;
+            8
+        ])))
+        .expect("set");
+        assert!(set.leak_detector().is_ok());
+        let shared = Arc::clone(&set.shared);
+        let poison = std::thread::spawn(move || {
+            let _guard = shared.leaks.lock().expect("lock");
+            panic!("a worker panics holding the lock");
+        });
+        assert!(poison.join().is_err());
+        assert!(set.leak_detector().is_err());
     }
 }

@@ -23,6 +23,21 @@ async fn copy_from(
     Ok(target)
 }
 
+/// A source with the two tables that make it WordPress, plus `extra` SQL.
+async fn minimal_site(name: &str, extra: &str) -> wpstage::postgres::DbUrl {
+    let source = fresh_db(&clusters().prod, name).await;
+    crate::support::client(&source)
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_name varchar(191), option_value text, autoload varchar(20));
+             CREATE TABLE wp_posts (\"ID\" bigserial PRIMARY KEY, post_content text, post_title text, post_type varchar(20), guid varchar(255));
+             {extra}"
+        ))
+        .await
+        .unwrap();
+    source
+}
+
 /// Pseudonyms live in reserved ranges (TEST-NET IPs, `example.com`, 555-01xx phones); a copy
 /// of a copy holds them as originals, and a new key maps other values onto them.
 #[tokio::test]
@@ -54,13 +69,9 @@ async fn an_anonymized_copy_copies_again_with_default_settings() {
 /// its contact data is replaced in the stream, and the report names its columns.
 #[tokio::test]
 async fn an_unknown_plugin_table_loses_its_emails_ips_and_phones() {
-    let source = fresh_db(&clusters().prod, "plugin_src").await;
-    crate::support::client(&source)
-        .await
-        .batch_execute(
-            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_name varchar(191), option_value text, autoload varchar(20));
-             CREATE TABLE wp_posts (\"ID\" bigserial PRIMARY KEY, post_content text, post_title text, post_type varchar(20), guid varchar(255));
-             CREATE TABLE wp_acme_leads (id bigserial PRIMARY KEY, contact varchar(120), phone varchar(40),
+    let source = minimal_site(
+        "plugin_src",
+        "CREATE TABLE wp_acme_leads (id bigserial PRIMARY KEY, contact varchar(120), phone varchar(40),
                  fields jsonb, meta text, note text, submitted_from inet);
              INSERT INTO wp_options (option_name, option_value) VALUES ('home', 'https://www.client-site.example');
              INSERT INTO wp_acme_leads (contact, phone, fields, meta, note, submitted_from) VALUES
@@ -69,8 +80,7 @@ async fn an_unknown_plugin_table_loses_its_emails_ips_and_phones() {
                 'a:2:{s:5:\"email\";s:23:\"lena.kraus@mail.example\";s:2:\"ip\";s:9:\"85.12.3.4\";}',
                 'from 85.12.3.4 (2a02:8108:1:2::17), call +49 171 2345678', '85.12.3.4');",
         )
-        .await
-        .unwrap();
+    .await;
     let target = fresh_db(&clusters().staging, "plugin_dst").await;
     let t = wpstage::pipeline::build(
         &TransformSettings::default(),
@@ -142,4 +152,58 @@ fn a_rewrite_onto_itself_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the same URL"), "{stderr}");
+}
+
+/// A rules file that names nothing protects nothing: it is an error naming the closest names.
+#[tokio::test]
+async fn a_rule_that_matches_nothing_is_an_error_unless_optional() {
+    let source = minimal_site(
+        "rules_src",
+        "CREATE TABLE wp_postmeta (meta_id bigserial PRIMARY KEY, post_id bigint, meta_key varchar(255), meta_value text);
+             CREATE TABLE wp_my_plugin_leads (id bigserial PRIMARY KEY, lead_email text, lead_name text);
+             INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES (1, '_lead_email', 'x');",
+        )
+    .await;
+    let cases = [
+        (
+            "tables:\n  my_plugin_lead:\n    columns: { lead_email: email }\n",
+            Some("my_plugin_leads"),
+        ),
+        (
+            "tables:\n  my_plugin_leads:\n    columns: { lead_mail: email }\n",
+            Some("lead_email"),
+        ),
+        (
+            "tables:\n  postmeta:\n    meta_keys: { \"_lead_mail\": email }\n",
+            Some("_lead_email"),
+        ),
+        (
+            "tables:\n  my_plugin_lead:\n    optional: true\n    columns: { lead_email: email }\n",
+            None,
+        ),
+        (
+            "tables:\n  my_plugin_leads:\n    columns: { lead_email: email, lead_name: full_name }\n  postmeta:\n    meta_keys: { \"_lead_*\": email }\n",
+            None,
+        ),
+    ];
+    for (i, (yaml, closest)) in cases.into_iter().enumerate() {
+        let rules = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(rules.path(), yaml).unwrap();
+        let settings = TransformSettings {
+            rules_file: Some(rules.path().to_path_buf()),
+            ..TransformSettings::default()
+        };
+        let result = copy_from(&source, &settings, &format!("rules_dst{i}")).await;
+        match (closest, result) {
+            (None, r) => assert!(r.is_ok(), "{yaml}: {:#}", r.err().unwrap()),
+            (Some(name), Ok(_)) => panic!("{yaml} was accepted; expected a hint at {name}"),
+            (Some(name), Err(e)) => {
+                let text = format!("{e:#}");
+                assert!(
+                    text.contains("matches nothing") && text.contains(name),
+                    "{yaml}: {text}"
+                );
+            }
+        }
+    }
 }

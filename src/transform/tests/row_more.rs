@@ -287,7 +287,7 @@ fn the_generic_scan_replaces_contact_data_and_the_leak_check_watches_it() {
         "{note}"
     );
     t.finish();
-    let detector = s.leak_detector();
+    let detector = s.leak_detector().expect("detector");
     assert!(
         detector
             .emitted
