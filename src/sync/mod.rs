@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod copy;
+pub mod fault_hook;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -82,6 +83,7 @@ pub async fn sync(
         Some(PgDump::find(opts.pg_dump.as_deref(), source_major).await?)
     };
     let snapshot = export_snapshot(&exporter, &source_server).await?;
+    fault_hook::reached(fault_hook::Phase::Snapshot).await;
     let tables = catalog::tables(&exporter, &source_server, source_major).await?;
     let sequences = catalog::sequences(&exporter, &source_server).await?;
     let jobs = plan_jobs(&exporter, &source_server, source_major, &tables, opts).await?;
@@ -125,6 +127,7 @@ pub async fn sync(
             let dump = pg_dump.context("pg_dump is needed unless --dry-run")?;
             match ctx.build(&build, &dump, phases).await {
                 Ok(mut report) => {
+                    fault_hook::reached(fault_hook::Phase::Swap).await;
                     let swap_start = Instant::now();
                     prepared.commit().await?;
                     report.phases.push(PhaseTime {
@@ -168,6 +171,7 @@ impl Run<'_> {
         dump: &PgDump,
         mut phases: Phases,
     ) -> anyhow::Result<SyncReport> {
+        fault_hook::reached(fault_hook::Phase::Schema).await;
         let (pre, post) = tokio::join!(
             dump.dump_section(&self.opts.source, &self.snapshot, "pre-data"),
             dump.dump_section(&self.opts.source, &self.snapshot, "post-data"),
@@ -209,6 +213,7 @@ impl Run<'_> {
         }
         let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
         let schedule = Scheduler::new(self.jobs.clone(), per_table, analyze);
+        fault_hook::reached(fault_hook::Phase::Copy).await;
         let results = self
             .copy_phase(Some(build.clone()), session.clone(), schedule)
             .await?;
@@ -217,6 +222,7 @@ impl Run<'_> {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
         phases.mark("data+indexes");
+        fault_hook::reached(fault_hook::Phase::LeakCheck).await;
         if let Some(t) = &self.transforms {
             let found = t
                 .verify(&ddl)
@@ -225,8 +231,10 @@ impl Run<'_> {
             self.warnings.extend(found);
             phases.mark("leak check");
         }
+        fault_hook::reached(fault_hook::Phase::Indexes).await;
         copy::run_statements(build, &session, serial, 1).await?;
         phases.mark("post-data");
+        fault_hook::reached(fault_hook::Phase::Sequences).await;
         set_sequences(&ddl, &build_server, &self.sequences).await?;
         phases.mark("sequences");
         drop(ddl);

@@ -8,6 +8,8 @@ mod action_github;
 mod action_secrets;
 mod cli_railway;
 mod fake_github;
+mod fault_proxy;
+mod faults;
 mod lifecycle_local;
 mod lifecycle_railway;
 mod lifecycle_railway_faults;
