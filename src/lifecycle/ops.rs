@@ -120,6 +120,7 @@ pub async fn up(
     };
     outcome.environment_id = Some(env.id.clone());
     steps.done("environment");
+    crate::sync::fault_hook::reached(crate::sync::fault_hook::Phase::Environment).await;
     match up_steps(platform, cfg, req, &env, &mut outcome, &mut steps).await {
         Ok(()) => {
             steps.finish(&mut outcome, platform);
@@ -292,6 +293,7 @@ pub async fn down(
 ) -> anyhow::Result<Outcome> {
     let (mut outcome, mut steps, env) = begin(platform, cfg, Operation::Down, pr).await?;
     if let Some(env) = env {
+        crate::sync::fault_hook::reached(crate::sync::fault_hook::Phase::Delete).await;
         outcome.deleted = platform
             .delete_environment(&env)
             .await
@@ -318,6 +320,7 @@ pub async fn refresh(
         return Err(fail("find environment", outcome, false, cause));
     };
     let result: Result<(), (String, anyhow::Error)> = async {
+        crate::sync::fault_hook::reached(crate::sync::fault_hook::Phase::Environment).await;
         let preview = preview(platform, &env, &mut outcome).await?;
         let staging = platform
             .staging_database(&env)

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod copy;
 pub mod exclude;
+pub mod fault_hook;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -85,6 +86,7 @@ pub async fn sync(
         Some(PgDump::find(opts.pg_dump.as_deref(), source_major).await?)
     };
     let snapshot = export_snapshot(&exporter, &source_server).await?;
+    fault_hook::reached(fault_hook::Phase::Snapshot).await;
     let tables = catalog::tables(&exporter, &source_server, source_major).await?;
     let sequences = catalog::sequences(&exporter, &source_server).await?;
     let exclusions = exclude::plan(&exporter, &source_server, &tables, opts.waste).await?;
@@ -138,6 +140,7 @@ pub async fn sync(
             let dump = pg_dump.context("pg_dump is needed unless --dry-run")?;
             match ctx.build(&build, &dump, phases).await {
                 Ok(mut report) => {
+                    fault_hook::reached(fault_hook::Phase::Swap).await;
                     let swap_start = Instant::now();
                     prepared.commit().await?;
                     report.phases.push(PhaseTime {
@@ -182,6 +185,7 @@ impl Run<'_> {
         dump: &PgDump,
         mut phases: Phases,
     ) -> anyhow::Result<SyncReport> {
+        fault_hook::reached(fault_hook::Phase::Schema).await;
         let (pre, post) = tokio::join!(
             dump.dump_section(&self.opts.source, &self.snapshot, "pre-data"),
             dump.dump_section(&self.opts.source, &self.snapshot, "post-data"),
@@ -223,6 +227,7 @@ impl Run<'_> {
         }
         let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
         let schedule = Scheduler::new(self.jobs.clone(), per_table, analyze);
+        fault_hook::reached(fault_hook::Phase::Copy).await;
         let results = self
             .copy_phase(Some(build.clone()), session.clone(), schedule)
             .await?;
@@ -231,6 +236,7 @@ impl Run<'_> {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
         phases.mark("data+indexes");
+        fault_hook::reached(fault_hook::Phase::LeakCheck).await;
         if let Some(t) = &self.transforms {
             let found = t
                 .verify(&ddl)
@@ -239,8 +245,10 @@ impl Run<'_> {
             self.warnings.extend(found);
             phases.mark("leak check");
         }
+        fault_hook::reached(fault_hook::Phase::Indexes).await;
         copy::run_statements(build, &session, serial, 1).await?;
         phases.mark("post-data");
+        fault_hook::reached(fault_hook::Phase::Sequences).await;
         set_sequences(&ddl, &build_server, &self.sequences).await?;
         phases.mark("sequences");
         drop(ddl);

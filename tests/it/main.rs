@@ -9,6 +9,8 @@ mod action_secrets;
 mod base_local;
 mod cli_railway;
 mod fake_github;
+mod fault_proxy;
+mod faults;
 mod lifecycle_local;
 mod lifecycle_railway;
 mod lifecycle_railway_behaves;
