@@ -7,6 +7,7 @@ mod action_e2e_secrets;
 mod action_github;
 mod action_secrets;
 mod cli_railway;
+mod container;
 mod fake_github;
 mod lifecycle_local;
 mod lifecycle_railway;
