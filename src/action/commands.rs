@@ -30,6 +30,18 @@ pub enum CommandError {
         path: String,
         source: io::Error,
     },
+    #[error(
+        "cannot write {what} ({path}): {source}. This container runs as uid {uid}, which may not \
+         write the runner's files: run the action's container as root (GitHub-hosted runners \
+         do; on a self-hosted runner do not set another container user, or make the runner's \
+         work directory writable for uid {uid}). Nothing was changed."
+    )]
+    NotWritable {
+        what: &'static str,
+        path: String,
+        uid: u32,
+        source: io::Error,
+    },
 }
 
 /// Annotation levels.
@@ -226,6 +238,20 @@ pub fn append_summary(path: &Path, markdown: &str) -> Result<(), CommandError> {
     append(path, "$GITHUB_STEP_SUMMARY", text.as_bytes())
 }
 
+/// Fails before any work when a runner file (`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`) cannot be
+/// appended to, e.g. a non-root container user on a self-hosted runner's files.
+pub fn check_writable(path: &Path, what: &'static str) -> Result<(), CommandError> {
+    match OpenOptions::new().create(true).append(true).open(path) {
+        Ok(_) => Ok(()),
+        Err(source) => Err(CommandError::NotWritable {
+            what,
+            path: path.display().to_string(),
+            uid: nix::unistd::geteuid().as_raw(),
+            source,
+        }),
+    }
+}
+
 fn append(path: &Path, what: &'static str, bytes: &[u8]) -> Result<(), CommandError> {
     let file_error = |source| CommandError::File {
         what,
@@ -339,6 +365,21 @@ mod tests {
         assert_eq!(first.len(), "ghadelimiter_".len() + 32);
         assert_ne!(first, second);
         assert_eq!(lines[2], first);
+    }
+
+    #[test]
+    fn an_unwritable_runner_file_names_the_uid_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("set_output");
+        assert!(check_writable(&ok, "$GITHUB_OUTPUT").is_ok());
+        let missing = dir.path().join("gone").join("set_output");
+        let message = check_writable(&missing, "$GITHUB_OUTPUT")
+            .unwrap_err()
+            .to_string();
+        let uid = nix::unistd::geteuid().as_raw();
+        assert!(message.contains("$GITHUB_OUTPUT"), "{message}");
+        assert!(message.contains(&format!("uid {uid}")), "{message}");
+        assert!(message.contains("as root"), "{message}");
     }
 
     #[test]

@@ -60,6 +60,16 @@ where
     for value in cfg.secret_values() {
         secrets.add(&value);
     }
+    let files = [
+        (&cfg.github.output, "$GITHUB_OUTPUT"),
+        (&cfg.github.step_summary, "$GITHUB_STEP_SUMMARY"),
+    ];
+    for (path, what) in files {
+        if let Some(Err(e)) = path.as_deref().map(|p| commands::check_writable(p, what)) {
+            ui.annotate(Level::Error, "wpstage: runner files", &e.to_string())?;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let github = match github_client(&cfg) {
         Ok(gh) => gh,
         Err(e) => {

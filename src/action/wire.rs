@@ -14,9 +14,10 @@ use crate::platform::railway::{RailwayConfig, RailwayPlatform};
 use crate::railway::{RailwayClient, Url};
 
 /// Where the Railway API is; tests point a debug build at the simulator with
-/// `WPSTAGE_RAILWAY_ENDPOINT`. A release build always talks to Railway.
+/// `WPSTAGE_RAILWAY_ENDPOINT` (a release build only with the `sim-endpoint` feature, which the
+/// container tests use). A shipped release build always talks to Railway.
 fn endpoint(env_override: Option<&str>) -> anyhow::Result<Option<Url>> {
-    if !cfg!(debug_assertions) {
+    if !cfg!(any(debug_assertions, feature = "sim-endpoint")) {
         return Ok(None);
     }
     env_override

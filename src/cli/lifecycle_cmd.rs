@@ -185,8 +185,9 @@ fn railway_platform(args: &PlatformArgs) -> anyhow::Result<RailwayPlatform> {
         .ok_or_else(|| {
             anyhow::anyhow!("--platform railway needs --project-id (or RAILWAY_PROJECT_ID)")
         })?;
-    // Debug builds only: tests point the client at the simulated Railway API.
-    let endpoint = if cfg!(debug_assertions) {
+    // Debug builds (or the `sim-endpoint` feature) only: tests point the client at the
+    // simulated Railway API.
+    let endpoint = if cfg!(any(debug_assertions, feature = "sim-endpoint")) {
         std::env::var("WPSTAGE_RAILWAY_ENDPOINT")
             .ok()
             .filter(|u| !u.is_empty())

@@ -8,6 +8,7 @@ mod action_github;
 mod action_secrets;
 mod base_local;
 mod cli_railway;
+mod container;
 mod fake_github;
 mod fault_proxy;
 mod faults;
