@@ -237,6 +237,7 @@ async fn fill_base(
         progress_every: cfg.progress_every,
         split_larger_than: 64 << 20,
         dry_run: false,
+        waste: Default::default(),
     };
     let report = sync(&opts, Some(transforms as std::sync::Arc<dyn Transforms>)).await?;
     Ok(BaseInfo {
