@@ -154,7 +154,7 @@ async fn permission_denied_on_the_target() {
         )
         .await
         .unwrap();
-    // PostgreSQL 15 no longer lets every role create tables in schema public.
+    // The copy is built in a database beside the target: a role without CREATEDB is refused.
     let limited = format!(
         "postgres://limited:limited-pw-77@127.0.0.1:{}/{}",
         clusters().staging.port(),

@@ -1,0 +1,98 @@
+//! The source is recognised however the target URL reaches it, and is never written.
+
+use wpstage::postgres::{DbUrl, connect_source};
+use wpstage::sync::sync;
+
+use crate::support::{client, clusters, fresh_db, table_digests};
+use crate::support_s1::{aliases, forwarder, via};
+use crate::sync_fidelity::options;
+
+async fn small_source(name: &str) -> DbUrl {
+    let source = fresh_db(&clusters().prod, name).await;
+    client(&source)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_value text);
+             CREATE TABLE wp_posts (id bigserial PRIMARY KEY, post_title text);
+             INSERT INTO wp_options (option_value) SELECT 'v' || g FROM generate_series(1, 50) g;
+             INSERT INTO wp_posts (post_title) SELECT 't' || g FROM generate_series(1, 50) g;",
+        )
+        .await
+        .unwrap();
+    source
+}
+
+async fn helpers_of(db: &str) -> Vec<String> {
+    let admin = client(&clusters().prod.url("postgres")).await;
+    admin
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE $1 || '\\_\\_wpstage%'",
+            &[&db],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn assert_refused(source: &DbUrl, target: DbUrl, how: &str) {
+    let before = table_digests(source).await;
+    let err = sync(&options(source, &target), None)
+        .await
+        .expect_err(&format!(
+            "syncing the source into itself via {how} was not refused"
+        ));
+    let text = format!("{err:#}");
+    assert!(text.contains("is the source database"), "{how}: {text}");
+    assert!(text.contains("nothing was changed"), "{how}: {text}");
+    assert_eq!(
+        table_digests(source).await,
+        before,
+        "{how}: the source changed"
+    );
+    assert!(
+        helpers_of(source.dbname()).await.is_empty(),
+        "{how}: a helper database was created beside the source"
+    );
+}
+
+#[tokio::test]
+async fn the_source_reached_through_a_socket_or_another_host_name_is_refused() {
+    let source = small_source("ident_alias_src").await;
+    for (how, url) in aliases(&clusters().prod, source.dbname()) {
+        let target = DbUrl::parse(&url, "target").unwrap();
+        assert_refused(&source, target, how).await;
+    }
+}
+
+#[tokio::test]
+async fn the_source_behind_a_tcp_proxy_on_ipv6_loopback_is_refused() {
+    let source = small_source("ident_proxy_src").await;
+    let upstream = format!("127.0.0.1:{}", clusters().prod.port());
+    let port = forwarder("[::1]:0", upstream).await;
+    assert_refused(&source, via(&source, "::1", port), "a proxy on ::1").await;
+}
+
+#[tokio::test]
+async fn another_database_on_the_same_server_is_not_mistaken_for_the_source() {
+    let source = small_source("ident_same_server_src").await;
+    let target = fresh_db(&clusters().prod, "ident_same_server_dst").await;
+    sync(&options(&source, &target), None).await.unwrap();
+    assert_eq!(table_digests(&target).await, table_digests(&source).await);
+}
+
+#[tokio::test]
+async fn source_sessions_cannot_write() {
+    let source = small_source("ident_readonly_src").await;
+    let session = connect_source(&source, "wpstage-test").await.unwrap();
+    let err = session
+        .batch_execute("INSERT INTO wp_posts (post_title) VALUES ('x')")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION),
+        "{err}"
+    );
+}
