@@ -226,17 +226,19 @@ impl Run<'_> {
             .map(|t| ((t.schema.clone(), t.name.clone()), t.oid))
             .collect();
         let label = |e: &schema::Entry| format!("creating {} {}", e.kind.to_lowercase(), e.table);
+        let mut keys: Vec<TableSql> = Vec::new();
         let mut per_table: Vec<TableSql> = Vec::new();
         let mut serial: Vec<(String, String)> = Vec::new();
         for e in &post.entries {
             let oid = e.on_table().and_then(|t| oids.get(&t).copied());
             match oid {
+                Some(oid) if e.is_primary_key() => keys.push((oid, label(e), e.sql.clone())),
                 Some(oid) if e.parallel_safe() => per_table.push((oid, label(e), e.sql.clone())),
                 _ => serial.push((label(e), e.sql.clone())),
             }
         }
         let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
-        let schedule = Scheduler::new(self.jobs.clone(), per_table, analyze);
+        let schedule = Scheduler::new(self.jobs.clone(), keys, per_table, analyze);
         let results = self
             .copy_phase(Some(build.clone()), session.clone(), schedule)
             .await?;
@@ -265,7 +267,7 @@ impl Run<'_> {
     }
 
     async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
-        let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new());
+        let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
         let results = self.copy_phase(None, String::new(), schedule).await?;
         phases.mark("data (dry run)");
         Ok(self.report(results, phases, Mode::DryRun, 0))

@@ -96,3 +96,48 @@ async fn source_sessions_cannot_write() {
         "{err}"
     );
 }
+
+/// Each table (`schema.table`, default column) whose column default draws from a sequence.
+async fn sequence_defaults(url: &DbUrl) -> Vec<(String, String)> {
+    client(url)
+        .await
+        .query(
+            "SELECT a.adrelid::regclass::text, quote_ident(c.attname) FROM pg_attrdef a \
+             JOIN pg_attribute c ON c.attrelid = a.adrelid AND c.attnum = a.adnum \
+             WHERE pg_get_expr(a.adbin, a.adrelid) LIKE 'nextval(%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn inserts_on_staging_get_the_ids_production_would_give() {
+    let source = fresh_db(&clusters().prod, "seq_src").await;
+    client(&source)
+        .await
+        .batch_execute(
+            "CREATE TABLE used (id bigserial PRIMARY KEY, v text);
+             INSERT INTO used (v) SELECT 'x' FROM generate_series(1, 30);
+             DELETE FROM used WHERE id > 20;
+             CREATE TABLE never_used (id serial PRIMARY KEY, v text);
+             CREATE TABLE reset (id serial PRIMARY KEY, v text);
+             SELECT setval('reset_id_seq', 100, false);",
+        )
+        .await
+        .unwrap();
+    let target = fresh_db(&clusters().staging, "seq_dst").await;
+    sync(&options(&source, &target), None).await.unwrap();
+    let defaults = sequence_defaults(&target).await;
+    assert_eq!(defaults.len(), 3, "{defaults:?}");
+    let (src, dst) = (client(&source).await, client(&target).await);
+    for (table, column) in defaults {
+        let insert = format!("INSERT INTO {table} DEFAULT VALUES RETURNING {column}::int8");
+        let staging: i64 = dst.query_one(&insert, &[]).await.unwrap().get(0);
+        let production: i64 = src.query_one(&insert, &[]).await.unwrap().get(0);
+        assert_eq!(staging, production, "{table}: staging hands out another id");
+    }
+}
