@@ -211,3 +211,21 @@ async fn a_target_that_is_the_source_is_refused() {
     assert!(stderr.contains("target"), "{stderr}");
     assert_eq!(table_digests(&source).await, before, "production changed");
 }
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    let (code, _, stderr) = run_cli(
+        &[
+            "sync",
+            "--source",
+            "postgres://u@h/a",
+            "--target",
+            "postgres://u@h/b",
+            "--jobs",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("must be at least 1"), "{stderr}");
+}
