@@ -43,6 +43,11 @@ impl SourceIdentity {
         })
     }
 
+    /// The source server and database, for messages.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
     /// The `application_name` of the tagged session.
     pub fn tag(&self) -> &str {
         &self.tag

@@ -76,10 +76,11 @@ pub async fn prepare(
             Side::Source,
             PgErrorKind::Other,
             format!(
-                "The source database {why}, but the target database ({server}) is not empty: \
+                "The source database ({}) {why}, but the target database ({server}) is not empty: \
                  syncing would replace staging with an empty copy. Check that the source URL \
                  names the WordPress database, or pass --allow-empty-source to do it anyway. \
-                 Nothing was changed."
+                 Nothing was changed.",
+                source.server()
             ),
         ));
     }

@@ -141,3 +141,32 @@ async fn inserts_on_staging_get_the_ids_production_would_give() {
         assert_eq!(staging, production, "{table}: staging hands out another id");
     }
 }
+
+#[tokio::test]
+async fn an_empty_source_over_a_wordpress_target_is_refused_unless_allowed() {
+    let source = fresh_db(&clusters().prod, "empty_src").await;
+    let target = fresh_db(&clusters().staging, "empty_dst").await;
+    client(&target)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (id int); CREATE TABLE wp_posts (id int);
+             INSERT INTO wp_posts VALUES (1);",
+        )
+        .await
+        .unwrap();
+    let before = table_digests(&target).await;
+    let err = sync(&options(&source, &target), None).await.unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("has no tables"), "{text}");
+    assert!(text.contains(target.dbname()), "{text}");
+    assert!(text.contains(source.dbname()), "{text}");
+    assert!(text.contains("--allow-empty-source"), "{text}");
+    assert_eq!(table_digests(&target).await, before, "the target changed");
+    let guards = wpstage::sync::Guards {
+        allow_empty_source: true,
+    };
+    wpstage::sync::sync_with(&options(&source, &target), None, guards)
+        .await
+        .unwrap();
+    assert!(table_digests(&target).await.is_empty());
+}
