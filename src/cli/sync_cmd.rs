@@ -26,8 +26,11 @@ pub struct SyncArgs {
     )]
     target: Option<String>,
     /// Parallel COPY workers (default: number of CPUs, at least 2).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
+    /// Sync even when the source has no tables (or no WordPress tables) and the target has some.
+    #[arg(long)]
+    allow_empty_source: bool,
     /// Report format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     report: ReportFormat,
@@ -56,6 +59,15 @@ pub struct SyncArgs {
     transform: TransformArgs,
 }
 
+/// `--jobs`: a positive number of workers.
+fn parse_jobs(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the number of parallel COPY workers)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a number of workers: {e}")),
+    }
+}
+
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     let source = DbUrl::parse(&args.source, "source")?;
     let target = match &args.target {
@@ -82,7 +94,11 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
             skip_revisions: args.skip_revisions,
         },
     };
-    let report = sync::sync(&opts, Some(Arc::clone(&transforms) as Arc<dyn Transforms>)).await?;
+    let guards = sync::Guards {
+        allow_empty_source: args.allow_empty_source,
+    };
+    let transforms_dyn = Some(Arc::clone(&transforms) as Arc<dyn Transforms>);
+    let report = sync::sync_with(&opts, transforms_dyn, guards).await?;
     match args.report {
         ReportFormat::Text => {
             print!("{}", report.to_text());

@@ -8,6 +8,6 @@ mod tls;
 pub mod tools;
 mod url;
 
-pub use connect::{connect, quote_ident, quote_literal, server_major, user_tables};
+pub use connect::{connect, connect_source, quote_ident, quote_literal, server_major, user_tables};
 pub use error::{PgError, PgErrorKind, Side};
 pub use url::{DbUrl, UrlError};

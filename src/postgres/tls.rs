@@ -12,6 +12,9 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The connector used for every database connection (plain text only with `sslmode=disable`).
+/// The TLS connector type of every connection.
+pub type Connector = MakeRustlsConnect;
+
 pub fn connector() -> Result<MakeRustlsConnect, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))

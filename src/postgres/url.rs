@@ -23,6 +23,11 @@ pub enum UrlError {
     )]
     NoDatabase { what: String },
     #[error(
+        "the {what} database URL is a MySQL/MariaDB URL: MySQL and MariaDB are not supported yet; \
+         wpstage copies PostgreSQL databases (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+    )]
+    MySql { what: String },
+    #[error(
         "the {what} database URL names no host; add one, e.g. postgres://USER@db.example:5432/wordpress"
     )]
     NoHost { what: String },
@@ -39,6 +44,12 @@ impl DbUrl {
     /// Parses `postgres://…` or `key=value` connection strings. `what` names the role of the URL
     /// ("source", "target") in error messages.
     pub fn parse(raw: &str, what: &str) -> Result<Self, UrlError> {
+        let scheme = raw.trim().split("://").next().unwrap_or_default();
+        if ["mysql", "mariadb"].contains(&scheme.to_ascii_lowercase().as_str()) {
+            return Err(UrlError::MySql {
+                what: what.to_owned(),
+            });
+        }
         let config =
             tokio_postgres::Config::from_str(raw.trim()).map_err(|e| UrlError::Invalid {
                 what: what.to_owned(),
@@ -281,6 +292,18 @@ mod tests {
         let err = DbUrl::parse("postgres://u:p@ss@db.example/wp", "source").unwrap_err();
         assert!(err.to_string().contains("%40"), "{err}");
         assert!(!err.to_string().contains("ss@db"), "{err}");
+    }
+
+    #[test]
+    fn mysql_and_mariadb_urls_say_they_are_not_supported_yet() {
+        for raw in ["mysql://u:sekret@db/wp", "MariaDB://u:sekret@db/wp"] {
+            let err = DbUrl::parse(raw, "source").unwrap_err().to_string();
+            assert!(
+                err.contains("MySQL and MariaDB are not supported yet"),
+                "{err}"
+            );
+            assert!(!err.contains("sekret"), "{err}");
+        }
     }
 
     #[test]

@@ -48,12 +48,15 @@ impl Table {
     }
 }
 
-/// A sequence and its value in the snapshot (`None`: never called).
+/// A sequence and its state, carried exactly: `nextval` on the copy returns what it would
+/// have returned on the source.
 #[derive(Debug, Clone)]
 pub struct Sequence {
     pub schema: String,
     pub name: String,
-    pub last_value: Option<i64>,
+    pub last_value: i64,
+    /// `false`: the next `nextval` returns `last_value` itself (a fresh or reset sequence).
+    pub is_called: bool,
 }
 
 const USER_RELATIONS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -190,12 +193,11 @@ pub async fn sequences(client: &Client, server: &str) -> Result<Vec<Sequence>, P
                 &e,
             )
         })?;
-        let called: bool = row.get(1);
-        let last_value = called.then(|| row.get::<_, i64>(0));
         out.push(Sequence {
             schema,
             name,
-            last_value,
+            last_value: row.get(0),
+            is_called: row.get(1),
         });
     }
     Ok(out)

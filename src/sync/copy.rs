@@ -16,7 +16,7 @@ use super::catalog::Table;
 use super::plan::{CopyJob, Slice};
 use super::progress::Progress;
 use super::schedule::{Next, Scheduler, Task};
-use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect};
+use crate::postgres::{DbUrl, PgError, PgErrorKind, Side, connect, connect_source};
 
 /// What a row transform did with one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub fn import_snapshot_sql(snapshot: &str) -> String {
 /// One worker: runs jobs from the queue until it is empty.
 pub async fn worker(ctx: Arc<CopyContext>) -> anyhow::Result<()> {
     let source_server = ctx.source.to_string();
-    let src = connect(&ctx.source, Side::Source).await?;
+    let src = connect_source(&ctx.source, "wpstage").await?;
     src.batch_execute(&import_snapshot_sql(&ctx.snapshot))
         .await
         .map_err(|e| {

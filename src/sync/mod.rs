@@ -5,6 +5,9 @@ pub mod catalog;
 pub mod copy;
 pub mod exclude;
 pub mod fault_hook;
+pub mod guard;
+pub mod helpers;
+pub mod identity;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -27,7 +30,10 @@ pub use report::{Mode, PhaseTime, SyncReport, TableReport};
 use schedule::{Scheduler, TableSql};
 
 use crate::postgres::tools::PgDump;
-use crate::postgres::{DbUrl, PgError, Side, connect, quote_ident, quote_literal, server_major};
+use crate::postgres::{
+    DbUrl, PgError, Side, connect, connect_source, quote_ident, quote_literal, server_major,
+};
+use identity::SourceIdentity;
 
 /// Everything `sync` needs, validated by the caller.
 #[derive(Debug, Clone)]
@@ -71,14 +77,30 @@ impl Phases {
     }
 }
 
+/// Refusals a caller may lift.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guards {
+    /// Sync a source without tables (or without WordPress tables) over a target that has some.
+    pub allow_empty_source: bool,
+}
+
 /// Copies `source` into `target`. On failure the target is left as it was.
 pub async fn sync(
     opts: &SyncOptions,
     transforms: Option<Arc<dyn Transforms>>,
 ) -> anyhow::Result<SyncReport> {
+    sync_with(opts, transforms, Guards::default()).await
+}
+
+/// [`sync`] with the given [`Guards`].
+pub async fn sync_with(
+    opts: &SyncOptions,
+    transforms: Option<Arc<dyn Transforms>>,
+    guards: Guards,
+) -> anyhow::Result<SyncReport> {
     let mut phases = Phases::new();
     let source_server = opts.source.to_string();
-    let exporter = connect(&opts.source, Side::Source).await?;
+    let exporter = connect_source(&opts.source, "wpstage").await?;
     let source_major = server_major(&exporter, &opts.source, Side::Source).await?;
     let pg_dump = if opts.dry_run {
         None
@@ -109,13 +131,18 @@ pub async fn sync(
     }
     phases.mark("snapshot+catalog");
 
-    let prepared = if opts.dry_run {
+    // Kept open until the swap is done: it is how the target's server recognises the source.
+    let source_identity = if opts.dry_run {
         None
     } else {
-        let source_identity = target::identity(&exporter).await.map_err(|e| {
-            PgError::from_driver(Side::Source, &source_server, "identifying the source", &e)
-        })?;
-        Some(target::prepare(&opts.target, &source_identity).await?)
+        Some(SourceIdentity::open(&opts.source).await?)
+    };
+    let prepared = match &source_identity {
+        None => None,
+        Some(identity) => {
+            let names: Vec<String> = tables.iter().map(catalog::Table::display_name).collect();
+            Some(target::prepare(&opts.target, identity, &names, guards.allow_empty_source).await?)
+        }
     };
     phases.mark("target prepare");
 
@@ -131,9 +158,8 @@ pub async fn sync(
         warnings,
         exclusions,
     };
-    match prepared {
-        None => ctx.copy_only(phases).await,
-        Some(prepared) => {
+    match (prepared, source_identity) {
+        (Some(prepared), Some(identity)) => {
             let build = prepared.build_url.clone();
             let mode = prepared.mode;
             let target_major = prepared.major;
@@ -142,7 +168,7 @@ pub async fn sync(
                 Ok(mut report) => {
                     fault_hook::reached(fault_hook::Phase::Swap).await;
                     let swap_start = Instant::now();
-                    prepared.commit().await?;
+                    prepared.commit(&identity).await?;
                     report.phases.push(PhaseTime {
                         phase: "swap".to_owned(),
                         seconds: swap_start.elapsed().as_secs_f64(),
@@ -153,15 +179,17 @@ pub async fn sync(
                     Ok(report)
                 }
                 Err(err) => {
-                    if let Err(cleanup) = prepared.abort().await {
-                        return Err(err.context(format!(
-                            "the partial copy could not be removed ({cleanup}); remove it by hand"
-                        )));
+                    if let Err(left) = prepared.abort().await {
+                        return Err(err.context(left.to_string()));
                     }
-                    Err(err.context("sync failed; the target was left as it was"))
+                    Err(err.context(
+                        "sync failed; the target was left as it was and the unfinished copy \
+                         beside it was removed",
+                    ))
                 }
             }
         }
+        _ => ctx.copy_only(phases).await,
     }
 }
 
@@ -216,17 +244,19 @@ impl Run<'_> {
             .map(|t| ((t.schema.clone(), t.name.clone()), t.oid))
             .collect();
         let label = |e: &schema::Entry| format!("creating {} {}", e.kind.to_lowercase(), e.table);
+        let mut keys: Vec<TableSql> = Vec::new();
         let mut per_table: Vec<TableSql> = Vec::new();
         let mut serial: Vec<(String, String)> = Vec::new();
         for e in &post.entries {
             let oid = e.on_table().and_then(|t| oids.get(&t).copied());
             match oid {
+                Some(oid) if e.is_primary_key() => keys.push((oid, label(e), e.sql.clone())),
                 Some(oid) if e.parallel_safe() => per_table.push((oid, label(e), e.sql.clone())),
                 _ => serial.push((label(e), e.sql.clone())),
             }
         }
         let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
-        let schedule = Scheduler::new(self.jobs.clone(), per_table, analyze);
+        let schedule = Scheduler::new(self.jobs.clone(), keys, per_table, analyze);
         fault_hook::reached(fault_hook::Phase::Copy).await;
         let results = self
             .copy_phase(Some(build.clone()), session.clone(), schedule)
@@ -259,7 +289,7 @@ impl Run<'_> {
     }
 
     async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
-        let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new());
+        let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
         let results = self.copy_phase(None, String::new(), schedule).await?;
         phases.mark("data (dry run)");
         Ok(self.report(results, phases, Mode::DryRun, 0))
@@ -455,14 +485,16 @@ async fn set_sequences(
 ) -> Result<(), PgError> {
     let sql: String = sequences
         .iter()
-        .filter_map(|s| {
+        .map(|s| {
             let name = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.name));
-            s.last_value.map(|v| {
-                format!(
-                    "SELECT pg_catalog.setval({}, {v}, true);",
-                    quote_literal(&name)
-                )
-            })
+            // Exactly as on the source: a never-used sequence keeps `is_called = false`, so the
+            // first id on staging is the one production would hand out next.
+            format!(
+                "SELECT pg_catalog.setval({}, {}, {});",
+                quote_literal(&name),
+                s.last_value,
+                s.is_called
+            )
         })
         .collect();
     if sql.is_empty() {

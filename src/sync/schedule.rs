@@ -38,21 +38,40 @@ pub struct Scheduler {
     copies_left: HashMap<i64, usize>,
     indexes_left: HashMap<i64, usize>,
     indexes: HashMap<i64, Vec<(String, String)>>,
+    /// A table's other indexes and constraints, held back until its primary key is built.
+    after_key: HashMap<i64, Vec<(String, String)>>,
     analyze: HashMap<i64, String>,
     running: usize,
 }
 
 impl Scheduler {
-    /// `jobs` must be sorted largest first; `indexes` run after their table's last copy job and
-    /// `analyze` (per table) after its indexes.
-    pub fn new(jobs: Vec<CopyJob>, indexes: Vec<TableSql>, analyze: Vec<(i64, String)>) -> Self {
+    /// `jobs` must be sorted largest first; `keys` (primary keys) run after their table's last
+    /// copy job, its other `indexes` after the key — so that the key's catalog rows come first,
+    /// as with `pg_dump | psql` (PG4WP takes a table's first index for its key) — and `analyze`
+    /// (per table) after all of them.
+    pub fn new(
+        jobs: Vec<CopyJob>,
+        keys: Vec<TableSql>,
+        indexes: Vec<TableSql>,
+        analyze: Vec<(i64, String)>,
+    ) -> Self {
         let mut s = Scheduler::default();
         for job in &jobs {
             *s.copies_left.entry(job.table.oid).or_default() += 1;
         }
-        for (table, label, sql) in indexes {
+        let keyed: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
+        for (table, label, sql) in keys {
             *s.indexes_left.entry(table).or_default() += 1;
             s.indexes.entry(table).or_default().push((label, sql));
+        }
+        for (table, label, sql) in indexes {
+            *s.indexes_left.entry(table).or_default() += 1;
+            let queue = if keyed.contains(&table) {
+                &mut s.after_key
+            } else {
+                &mut s.indexes
+            };
+            queue.entry(table).or_default().push((label, sql));
         }
         s.analyze = analyze.into_iter().collect();
         s.ready = jobs.into_iter().map(Task::Copy).collect();
@@ -104,6 +123,15 @@ impl Scheduler {
                 *left = left.saturating_sub(1);
                 if *left == 0 {
                     self.release_analyze(*table);
+                } else if let Some(sqls) = self.after_key.remove(table) {
+                    for (label, sql) in sqls.into_iter().rev() {
+                        self.ready.push_front(Task::Sql {
+                            table: *table,
+                            label,
+                            sql,
+                            analyze: false,
+                        });
+                    }
                 }
             }
             Task::Sql { analyze: true, .. } => {}
@@ -125,6 +153,39 @@ impl Scheduler {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_primary_key_is_built_alone_before_the_other_indexes() {
+        let mut s = Scheduler::new(
+            vec![job(1, 1, 1)],
+            vec![(
+                1,
+                "pkey".into(),
+                "ALTER TABLE t ADD PRIMARY KEY (id)".into(),
+            )],
+            vec![
+                (1, "idx a".into(), "CREATE INDEX a".into()),
+                (1, "idx b".into(), "CREATE INDEX b".into()),
+            ],
+            vec![(1, "t1".into())],
+        );
+        let Next::Run(copy) = s.take() else { panic!() };
+        s.finished(&copy);
+        let Next::Run(key) = s.take() else { panic!() };
+        assert_eq!(label(&key), "pkey");
+        assert!(
+            matches!(s.take(), Next::Wait),
+            "another index would be built beside the key"
+        );
+        s.finished(&key);
+        let Next::Run(a) = s.take() else { panic!() };
+        let Next::Run(b) = s.take() else { panic!() };
+        assert_eq!((label(&a), label(&b)), ("idx a".into(), "idx b".into()));
+        s.finished(&a);
+        s.finished(&b);
+        let Next::Run(an) = s.take() else { panic!() };
+        assert_eq!(label(&an), "analyzing t1");
+    }
+
     use std::sync::Arc;
 
     use super::*;
@@ -163,6 +224,7 @@ mod tests {
     fn indexes_wait_for_every_slice_and_analyze_for_every_index() {
         let mut s = Scheduler::new(
             vec![job(1, 1, 2), job(1, 2, 2), job(2, 1, 1)],
+            Vec::new(),
             vec![
                 (1, "idx a".into(), "CREATE INDEX a".into()),
                 (1, "idx b".into(), "CREATE INDEX b".into()),

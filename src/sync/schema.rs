@@ -18,6 +18,11 @@ impl Entry {
         matches!(self.kind.as_str(), "INDEX" | "CONSTRAINT")
     }
 
+    /// A table's primary key (`ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY`).
+    pub fn is_primary_key(&self) -> bool {
+        self.kind == "CONSTRAINT" && self.sql.contains(" PRIMARY KEY ")
+    }
+
     /// `(schema, table)` the entry builds on, read from its SQL: `CREATE … INDEX … ON [ONLY]
     /// <table>` or `ALTER TABLE [ONLY] <table>`. Identifiers come back unquoted.
     pub fn on_table(&self) -> Option<(String, String)> {
@@ -229,6 +234,7 @@ mod tests {
         );
         assert!(!section.entries[1].sql.contains("FOREIGN KEY"));
         assert!(section.entries[0].parallel_safe() && !section.entries[2].parallel_safe());
+        assert!(section.entries[0].is_primary_key() && !section.entries[1].is_primary_key());
         let on: Vec<Option<(String, String)>> =
             section.entries.iter().map(Entry::on_table).collect();
         assert_eq!(on[0], Some(("public".into(), "wp_posts".into())));

@@ -154,7 +154,7 @@ async fn permission_denied_on_the_target() {
         )
         .await
         .unwrap();
-    // PostgreSQL 15 no longer lets every role create tables in schema public.
+    // The copy is built in a database beside the target: a role without CREATEDB is refused.
     let limited = format!(
         "postgres://limited:limited-pw-77@127.0.0.1:{}/{}",
         clusters().staging.port(),
@@ -210,4 +210,22 @@ async fn a_target_that_is_the_source_is_refused() {
     );
     assert!(stderr.contains("target"), "{stderr}");
     assert_eq!(table_digests(&source).await, before, "production changed");
+}
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    let (code, _, stderr) = run_cli(
+        &[
+            "sync",
+            "--source",
+            "postgres://u@h/a",
+            "--target",
+            "postgres://u@h/b",
+            "--jobs",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("must be at least 1"), "{stderr}");
 }

@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wpstage::postgres::{PgError, PgErrorKind, Side};
+use wpstage::sync::helpers::helper_names;
 use wpstage::sync::sync;
 
 use crate::support::{client, clusters, fresh_db, table_digests};
+use crate::support_s1::strict_cluster;
 use crate::sync_fidelity::options;
 
 #[tokio::test]
@@ -147,15 +149,22 @@ async fn a_cut_connection_mid_copy_keeps_the_old_target() {
         before,
         "the old target changed"
     );
-    let admin = client(&c.staging.url("postgres")).await;
-    let left = admin
-        .query(
-            "SELECT 1 FROM pg_database WHERE datname LIKE '%wpstage%'",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert!(left.is_empty(), "the partial copy was left behind");
+    assert_no_helpers(&target).await;
+}
+
+/// No helper database of `target` is left on its server.
+async fn assert_no_helpers(target: &wpstage::postgres::DbUrl) {
+    let admin = client(&target.with_dbname("postgres")).await;
+    for name in helper_names(target.dbname()) {
+        let left = admin
+            .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .await
+            .unwrap();
+        assert!(
+            left.is_empty(),
+            "the unfinished copy {name} was left behind"
+        );
+    }
 }
 
 #[tokio::test]
@@ -165,11 +174,12 @@ async fn a_cut_connection_into_an_empty_target_leaves_it_empty() {
     let target = fresh_db(&c.staging, "cutempty_dst").await;
     let cutter = tokio::spawn(cut_target_copy(
         c.staging.url("postgres"),
-        target.dbname().to_owned(),
+        format!("{}%", target.dbname()),
     ));
     let err = sync(&options(&source, &target), None).await.unwrap_err();
     assert!(cutter.await.unwrap(), "the COPY was never seen");
     assert_eq!(cause(&err).side, Side::Target, "{err:#}");
+    assert_no_helpers(&target).await;
     assert!(
         table_digests(&target).await.is_empty(),
         "partial tables were left in the target"
@@ -185,7 +195,8 @@ async fn a_cut_connection_into_an_empty_target_leaves_it_empty() {
 
 #[tokio::test]
 async fn a_full_disk_on_the_target_is_reported_and_nothing_is_kept() {
-    // A 6 MB tmpfs tablespace stands for a full staging volume (needs root, as CI runs).
+    // A 40 MB tmpfs tablespace stands for a full staging volume: room for the target and the
+    // catalog of the copy built beside it, not for its rows (needs root, as CI runs).
     assert!(
         nix::unistd::geteuid().is_root(),
         "this test mounts a tmpfs and must run as root (as CI does)"
@@ -194,7 +205,7 @@ async fn a_full_disk_on_the_target_is_reported_and_nothing_is_kept() {
     let source = big_source("full_src").await;
     let mount = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=6M"])
+        .args(["-t", "tmpfs", "-o", "size=40M"])
         .arg("tmpfs")
         .arg(mount.path())
         .status()
@@ -235,6 +246,7 @@ async fn a_full_disk_on_the_target_is_reported_and_nothing_is_kept() {
         table_digests(&target).await.is_empty(),
         "partial tables were left in the target"
     );
+    assert_no_helpers(&target).await;
     admin
         .batch_execute("DROP DATABASE full_dst WITH (FORCE)")
         .await
@@ -254,4 +266,97 @@ impl Drop for Unmount {
 
 fn scopeguard(path: std::path::PathBuf) -> Unmount {
     Unmount(path)
+}
+
+/// Ends the session holding the sync lock of target database `db` as soon as a COPY into the
+/// copy built beside it runs.
+async fn cut_lock_session(admin_url: wpstage::postgres::DbUrl, db: String) -> bool {
+    let admin = client(&admin_url).await;
+    let next = helper_names(&db)[0].clone();
+    for _ in 0..2000 {
+        let copying: bool = admin
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 \
+                 AND query LIKE 'COPY % FROM STDIN%' AND state = 'active')",
+                &[&next],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if copying {
+            let ended = admin
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+                     AND objsubid = 1 \
+                     AND objid::int8 = (hashtext('wpstage-sync:' || $1)::int8 & 4294967295)",
+                    &[&db],
+                )
+                .await
+                .unwrap();
+            return !ended.is_empty();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_run_that_loses_its_lock_stops_before_the_swap() {
+    let c = clusters();
+    let source = big_source("lostlock_src").await;
+    let target = fresh_db(&c.staging, "lostlock_dst").await;
+    client(&target)
+        .await
+        .batch_execute("CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (7)")
+        .await
+        .unwrap();
+    let before = table_digests(&target).await;
+    let cutter = tokio::spawn(cut_lock_session(
+        c.staging.url("postgres"),
+        target.dbname().to_owned(),
+    ));
+    let err = sync(&options(&source, &target), None).await.unwrap_err();
+    assert!(cutter.await.unwrap(), "the lock session was never ended");
+    let text = format!("{err:#}");
+    assert!(text.contains("lost the session holding its lock"), "{text}");
+    assert!(text.contains("not swapped in"), "{text}");
+    assert_eq!(
+        table_digests(&target).await,
+        before,
+        "the old target changed"
+    );
+    assert_no_helpers(&target).await;
+}
+
+#[tokio::test]
+async fn server_side_timeouts_do_not_end_a_run() {
+    // Every session of this cluster ends after 300 ms idle, idle in a transaction, running one
+    // statement or waiting for a lock — unless it switches these off, as wpstage's do.
+    let strict = strict_cluster();
+    let source = fresh_db(strict, "strict_src").await;
+    client(&source)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (id bigserial PRIMARY KEY, v text);
+             CREATE TABLE wp_posts (id bigserial PRIMARY KEY, filler text);
+             INSERT INTO wp_options (v) VALUES ('siteurl');
+             INSERT INTO wp_posts (filler) SELECT repeat(md5(g::text), 20) FROM generate_series(1, 60000) g;",
+        )
+        .await
+        .unwrap();
+    for name in ["strict_empty_dst", "strict_full_dst"] {
+        let target = fresh_db(strict, name).await;
+        if name == "strict_full_dst" {
+            client(&target)
+                .await
+                .batch_execute("CREATE TABLE old (id int)")
+                .await
+                .unwrap();
+        }
+        let report = sync(&options(&source, &target), None)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(report.rows, 60001, "{name}");
+        assert_eq!(table_digests(&target).await, table_digests(&source).await);
+    }
 }
