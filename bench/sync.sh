@@ -438,9 +438,11 @@ copy_with() {
     wpstage | wpstage-no-anon)
       # The real job: the site URL rewritten to a preview URL and personal data anonymized.
       # The plain variant runs no transform at all (the overhead baseline).
-      local extra=(--rewrite-url "${SITE_URL}=${PREVIEW_URL}")
+      # --copy-all: the same rows as the other tools (logs and other waste are left out by
+      # default; bench/exclusions.sh measures what that saves).
+      local extra=(--copy-all --rewrite-url "${SITE_URL}=${PREVIEW_URL}")
       if [[ "${tool}" == "wpstage-no-anon" ]]; then
-        extra=(--no-anonymize)
+        extra=(--copy-all --no-anonymize)
       fi
       WPSTAGE_SOURCE_URL="$(pg_url_pw "${SRC_PORT}" "${src_db}")" \
         WPSTAGE_TARGET_URL="$(pg_url_pw "${DST_PORT}" "${dst_db}")" \
