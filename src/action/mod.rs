@@ -60,6 +60,17 @@ where
     for value in cfg.secret_values() {
         secrets.add(&value);
     }
+    for input in &cfg.unknown_inputs {
+        // As the runner does: an undeclared `with:` key is a warning, and the run goes on.
+        ui.annotate(
+            Level::Warning,
+            "wpstage: unknown input",
+            &format!(
+                "`{input}` is not an input of wpstage and is ignored; check its spelling against \
+                 action.yml"
+            ),
+        )?;
+    }
     let github = match github_client(&cfg) {
         Ok(gh) => gh,
         Err(e) => {

@@ -7,12 +7,12 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::transform_args::TransformArgs;
-use super::{ReportFormat, default_jobs, parse_duration};
-use crate::lifecycle::{self, LifecycleConfig, Outcome, ReapRequest, UpRequest};
+use super::{ReportFormat, parse_duration};
+use crate::lifecycle::{self, Outcome, ReapRequest, UpRequest};
+use crate::platform::SecretSink;
 use crate::platform::local::LocalPlatform;
-use crate::platform::railway::{RailwayConfig, RailwayPlatform};
 use crate::postgres::DbUrl;
-use crate::railway::{RailwayClient, Url};
+use crate::setup::{RailwaySetup, Setup};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -149,60 +149,37 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), v.to_owned()))
 }
 
-pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> LifecycleConfig {
-    LifecycleConfig {
+/// Every lifecycle setting the flags give, for the shared builder.
+pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Setup> {
+    Ok(Setup {
+        railway: RailwaySetup {
+            token: platform
+                .railway_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| SecretString::from(t.to_owned())),
+            project_id: platform.project_id.clone().filter(|p| !p.is_empty()),
+            source_environment: platform.source_environment.clone(),
+            app_service: platform.app_service.clone(),
+            database_service: platform.database_service.clone(),
+            source_database_url: platform
+                .source_database_url
+                .as_deref()
+                .map(|u| DbUrl::parse(u, "source"))
+                .transpose()?,
+            // Debug builds only (the builder ignores it otherwise): the simulated Railway API.
+            endpoint: std::env::var("WPSTAGE_RAILWAY_ENDPOINT").ok(),
+        },
         prefix: platform.prefix.clone(),
         site_url: args.site_url.clone(),
-        jobs: args.jobs.unwrap_or_else(default_jobs),
+        jobs: args.jobs,
         pg_dump: args.pg_dump.clone(),
         transforms: args.transform.settings(),
         app_vars: args.app_vars.iter().cloned().collect::<BTreeMap<_, _>>(),
         wait_for_deploy: !args.no_wait,
         deploy_timeout: args.deploy_timeout,
         ttl: args.ttl,
-        ..LifecycleConfig::default()
-    }
-}
-
-fn railway_platform(args: &PlatformArgs) -> anyhow::Result<RailwayPlatform> {
-    let token = args
-        .railway_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--platform railway needs --railway-token (or RAILWAY_API_TOKEN): an account or \
-             workspace token from Railway's Account Settings → Tokens"
-            )
-        })?;
-    let project = args
-        .project_id
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!("--platform railway needs --project-id (or RAILWAY_PROJECT_ID)")
-        })?;
-    // Debug builds only: tests point the client at the simulated Railway API.
-    let endpoint = if cfg!(debug_assertions) {
-        std::env::var("WPSTAGE_RAILWAY_ENDPOINT")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(|u| Url::parse(&u))
-            .transpose()?
-    } else {
-        None
-    };
-    let client = RailwayClient::new(SecretString::from(token.to_owned()), endpoint)?;
-    let mut cfg = RailwayConfig::new(project);
-    cfg.source_environment = args.source_environment.clone();
-    cfg.app_service = args.app_service.clone();
-    cfg.database_service = args.database_service.clone();
-    cfg.source_database_url = args
-        .source_database_url
-        .as_deref()
-        .map(|u| DbUrl::parse(u, "source"))
-        .transpose()?;
-    Ok(RailwayPlatform::new(client, cfg))
+    })
 }
 
 fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
@@ -221,14 +198,14 @@ fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
 
 /// Runs `op` on the chosen platform.
 macro_rules! on_platform {
-    ($args:expr, |$p:ident| $body:expr) => {
+    ($args:expr, $setup:expr, |$p:ident| $body:expr) => {
         match $args.platform {
             PlatformKind::Local => {
                 let $p = local_platform(&$args)?;
                 $body
             }
             PlatformKind::Railway => {
-                let $p = railway_platform(&$args)?;
+                let $p = $setup.railway_platform(SecretSink::default())?;
                 $body
             }
         }
@@ -236,7 +213,8 @@ macro_rules! on_platform {
 }
 
 pub async fn up(args: UpArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
     let req = UpRequest {
         pr: args.pr,
         sha: args.sha.clone(),
@@ -244,31 +222,39 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         refresh_data: args.refresh_data,
         keep_on_failure: args.keep_on_failure,
     };
-    let outcome = on_platform!(args.platform, |p| lifecycle::up(&p, &cfg, &req).await)?;
-    print_outcome(&outcome, args.lifecycle.report)
-}
-
-pub async fn down(args: PrArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
-    let outcome = on_platform!(args.platform, |p| lifecycle::down(&p, &cfg, args.pr).await)?;
-    print_outcome(&outcome, args.lifecycle.report)
-}
-
-pub async fn refresh(args: PrArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
-    let outcome = on_platform!(args.platform, |p| lifecycle::refresh(&p, &cfg, args.pr)
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::up(&p, &cfg, &req)
         .await)?;
     print_outcome(&outcome, args.lifecycle.report)
 }
 
+pub async fn down(args: PrArgs) -> anyhow::Result<()> {
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::down(&p, &cfg, args.pr)
+        .await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub async fn refresh(args: PrArgs) -> anyhow::Result<()> {
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::refresh(
+        &p, &cfg, args.pr
+    )
+    .await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
 pub async fn reap(args: ReapArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
     let req = ReapRequest {
         max_age: args.max_age,
         open_prs: args.open_prs.clone(),
         dry_run: !args.yes,
     };
-    let outcome = on_platform!(args.platform, |p| lifecycle::reap(&p, &cfg, &req).await)?;
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::reap(&p, &cfg, &req)
+        .await)?;
     if !args.yes {
         eprintln!(
             "dry run: nothing was deleted; rerun with --yes to delete the environments listed"
@@ -284,3 +270,7 @@ pub fn print_outcome(outcome: &Outcome, format: ReportFormat) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "setup_tests.rs"]
+mod tests;

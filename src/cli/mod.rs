@@ -113,13 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Worker count when none is given: the cores, at least two (one side waits on the other).
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(2)
-        .clamp(2, 8)
-}
+pub use crate::lifecycle::default_jobs;
 
 /// Parses sizes such as `100MB`, `1.5GB`, `512k` or `1048576` (binary units: 1 MB = 1024² bytes).
 pub fn parse_size(text: &str) -> Result<u64, String> {

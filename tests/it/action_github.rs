@@ -84,6 +84,7 @@ impl Harness {
             ("INPUT_SOURCE_DATABASE_URL", SECRETS[2].to_owned()),
             ("INPUT_ANONYMIZE_KEY", SECRETS[4].to_owned()),
             ("INPUT_STAGING_PASSWORD", SECRETS[5].to_owned()),
+            ("INPUT_KEEP_USERS", "admin".to_owned()),
             ("INPUT_RAILWAY_PROJECT_ID", "proj-1".to_owned()),
             ("INPUT_PR_NUMBER", String::new()),
         ]

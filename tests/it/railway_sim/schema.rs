@@ -11,7 +11,10 @@ use apollo_compiler::executable::ExecutableDocument;
 use apollo_compiler::validation::Valid;
 use serde_json::Value;
 
-pub const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/railway/schema.json");
+pub const SCHEMA_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/railway/schema.json"
+);
 
 const BUILT_IN_SCALARS: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
 
