@@ -33,8 +33,14 @@ pub struct PlatformArgs {
     /// local: URL of any database on the staging server (environments become databases there).
     #[arg(long, env = "WPSTAGE_LOCAL_SERVER_URL", hide_env_values = true)]
     server: Option<String>,
-    /// local: preview URL template; {n} is the PR number, {name} the environment name.
-    #[arg(long, default_value = "https://pr-{n}.staging.example")]
+    // clap turns every `{n}` in help text into a line break; an invisible word joiner (U+2060)
+    // after the brace keeps it on screen as `{n}`.
+    #[arg(
+        long,
+        default_value = "https://pr-{n}.staging.example",
+        value_parser = parse_url_template,
+        help = "local: preview URL template; {\u{2060}n} is the PR number, {name} the environment name"
+    )]
     url_template: String,
     /// Environment names are PREFIX + PR number.
     #[arg(long, default_value = "pr-")]
@@ -43,7 +49,7 @@ pub struct PlatformArgs {
     #[arg(long, env = "RAILWAY_API_TOKEN", hide_env_values = true)]
     railway_token: Option<String>,
     /// railway: the project id (Project Settings → General).
-    #[arg(long, env = "RAILWAY_PROJECT_ID")]
+    #[arg(long, env = "RAILWAY_PROJECT_ID", hide_env_values = true)]
     project_id: Option<String>,
     /// railway: the environment PR environments are copied from.
     #[arg(long, default_value = "production")]
@@ -66,7 +72,7 @@ pub struct LifecycleArgs {
     #[arg(long)]
     jobs: Option<usize>,
     /// pg_dump to use for the schema (default: the newest installed).
-    #[arg(long, env = "WPSTAGE_PG_DUMP")]
+    #[arg(long, env = "WPSTAGE_PG_DUMP", hide_env_values = true)]
     pg_dump: Option<PathBuf>,
     /// Extra app variable NAME=VALUE for the PR environment (repeatable).
     #[arg(long = "app-var", value_name = "NAME=VALUE", value_parser = parse_var)]
@@ -90,7 +96,7 @@ pub struct LifecycleArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Pull request number.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_pr)]
     pr: u64,
     /// The PR's head commit to deploy.
     #[arg(long)]
@@ -107,18 +113,18 @@ pub struct UpArgs {
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct PrArgs {
     /// Pull request number.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_pr)]
     pr: u64,
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -135,7 +141,35 @@ pub struct ReapArgs {
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
+}
+
+fn parse_pr(text: &str) -> Result<u64, String> {
+    crate::event::parse_pr_number(text).map_err(|e| e.to_string())
+}
+
+fn parse_url_template(text: &str) -> Result<String, String> {
+    if !text.contains("{n}") {
+        return Err(format!(
+            "{text:?} has no {{n}}: every PR would get the same preview URL; write e.g. \
+             https://pr-{{n}}.staging.example"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// A usage error (exit 2) the flags' own parsers cannot see: a staging password without a
+/// kept user would be set on nobody.
+pub fn check_usage(platform_less: &LifecycleArgs) -> Result<(), String> {
+    let t = platform_less.transform.settings();
+    if t.staging_password.is_some() && t.keep_users.is_empty() {
+        return Err(
+            "--staging-password is the password of the accounts kept with --keep-user, \
+                    and none is kept: add --keep-user LOGIN or drop --staging-password"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

@@ -63,6 +63,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(why) = usage_problem(&cli) {
+        use clap::CommandFactory as _;
+        let e = Cli::command().error(clap::error::ErrorKind::ArgumentConflict, why);
+        if let Err(print) = e.print() {
+            eprintln!("{print}");
+        }
+        return ExitCode::from(2);
+    }
     crate::logging::init(
         std::env::var("WPSTAGE_LOG")
             .or_else(|_| std::env::var("RUST_LOG"))
@@ -90,6 +98,17 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Usage errors that span several flags, found before anything runs.
+fn usage_problem(cli: &Cli) -> Option<String> {
+    let lifecycle = match &cli.command {
+        Command::Up(a) => &a.lifecycle,
+        Command::Down(a) | Command::Refresh(a) => &a.lifecycle,
+        Command::Reap(a) => &a.lifecycle,
+        _ => return None,
+    };
+    lifecycle_cmd::check_usage(lifecycle).err()
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

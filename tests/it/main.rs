@@ -4,9 +4,11 @@
 
 mod action_e2e;
 mod action_e2e_secrets;
+mod action_examples;
 mod action_github;
 mod action_secrets;
 mod cli_railway;
+mod cli_usage;
 mod fake_github;
 mod lifecycle_local;
 mod lifecycle_railway;
