@@ -260,6 +260,33 @@ async fn the_marker_is_found_on_a_later_page() {
 }
 
 #[tokio::test]
+async fn a_comment_with_our_marker_by_someone_else_is_never_edited() {
+    let h = Harness::new().await;
+    let marker = h.marker();
+    // Anyone can paste the marker (e.g. quoting our comment): only the token's own comment is ours.
+    let theirs =
+        h.gh.add_comment(2, &format!("{marker}\nquoted by a reviewer"), "octocat");
+    let ran = h.run(h.env("pull_request", &pr_event("synchronize"))).await;
+    assert_eq!(ran.code, ExitCode::SUCCESS, "{}", ran.stdout);
+    let comments = h.gh.comments();
+    let quoted = comments.iter().find(|c| c["id"] == theirs).unwrap();
+    assert_eq!(quoted["body"], format!("{marker}\nquoted by a reviewer"));
+    let ours: Vec<&Value> = comments
+        .iter()
+        .filter(|c| c["user"]["login"] == "github-actions[bot]")
+        .collect();
+    assert_eq!(ours.len(), 1, "{comments:?}");
+    assert!(ours[0]["body"].as_str().unwrap().starts_with(&marker));
+    let writes = h.gh.writes().await;
+    assert!(
+        !writes
+            .iter()
+            .any(|(_, p)| p.ends_with(&format!("/comments/{theirs}"))),
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_unchanged_body_is_not_written_again() {
     let h = Harness::new().await;
     let token = secrecy::SecretString::from(SECRETS[1].to_owned());
