@@ -10,7 +10,7 @@ pub mod commands;
 pub mod comment;
 pub mod config;
 mod flow;
-pub mod report;
+pub mod runner_io;
 pub mod scripted;
 pub mod seam;
 pub mod wire;
@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use commands::{Level, Secrets};
 use config::{ActionConfig, SECRET_INPUTS};
-use report::{Outputs, Ui};
+use runner_io::{Outputs, Ui};
 use seam::Lifecycle;
 
 use crate::event::{self, Gate, Intent};
