@@ -11,6 +11,7 @@ pub mod comment;
 pub mod config;
 mod flow;
 pub mod runner_io;
+#[cfg(any(test, feature = "test-support"))]
 pub mod scripted;
 pub mod seam;
 pub mod wire;

@@ -1,6 +1,6 @@
 //! `wpstage action` against the simulated GitHub ([`FakeGitHub`]): the sticky comment,
 //! deployments, dispatch, forks, GitHub outages and secrets. Railway is stood in for by the
-//! scripted lifecycle (`wpstage::action::scripted`) until the real lifecycle is wired.
+//! scripted lifecycle (`wpstage::action::scripted`, behind the `test-support` feature).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
