@@ -19,5 +19,6 @@ pub mod platform;
 pub mod postgres;
 pub mod railway;
 pub mod report;
+pub mod setup;
 pub mod sync;
 pub mod transform;

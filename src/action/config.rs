@@ -6,7 +6,7 @@
 //! checked with errors that say which input to set. The environment is an argument (the binary
 //! passes `std::env::vars()`), so nothing below reads the process environment.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,7 +53,6 @@ pub enum ConfigError {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawInputs {
     railway_token: Option<String>,
     railway_project_id: Option<String>,
@@ -80,6 +79,19 @@ struct RawInputs {
     open_prs: Option<String>,
     github_environment: Option<String>,
     refresh_workflow: Option<String>,
+    jobs: Option<String>,
+    pg_dump: Option<String>,
+    app_image: Option<String>,
+    app_vars: Option<String>,
+    rewrite_guid: Option<String>,
+    uploads_url: Option<String>,
+    rewrite_uploads: Option<String>,
+    keep_blog_public: Option<String>,
+    strict: Option<String>,
+    /// Inputs action.yml does not declare: the runner warns about them and runs anyway, and so
+    /// does wpstage (e.g. a `with:` key a newer version added).
+    #[serde(flatten)]
+    unknown: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,6 +181,26 @@ pub struct ActionConfig {
     /// Debug builds only: the Railway API endpoint (the test simulator), from
     /// `WPSTAGE_RAILWAY_ENDPOINT`.
     pub railway_endpoint: Option<String>,
+    /// An image the user's workflow built for the PR, deployed instead of the app's source.
+    pub app_image: Option<String>,
+    /// Parallel COPY workers (`None`: by the cores).
+    pub jobs: Option<usize>,
+    /// The pg_dump binary for the schema (`None`: the newest installed).
+    pub pg_dump: Option<PathBuf>,
+    /// Extra app variables set on every PR environment.
+    pub app_vars: BTreeMap<String, String>,
+    /// Rewrite `posts.guid` too.
+    pub rewrite_guid: bool,
+    /// Point uploads URLs at this base URL instead of production.
+    pub uploads_url: Option<String>,
+    /// Rewrite uploads URLs like any other URL.
+    pub rewrite_uploads: bool,
+    /// Keep `blog_public` as in production.
+    pub keep_blog_public: bool,
+    /// Fail when uncovered text columns look like personal data.
+    pub strict: bool,
+    /// `with:` keys action.yml does not declare, to be warned about.
+    pub unknown_inputs: Vec<String>,
 }
 
 impl ActionConfig {
@@ -206,6 +238,26 @@ impl ActionConfig {
             Some(url) => Some(DbUrl::parse(url.expose_secret(), "source_database_url")?),
             None => None,
         };
+        let staging_password = secret(raw.staging_password);
+        let keep_users = list(raw.keep_users.as_deref());
+        if staging_password.is_some() && keep_users.is_empty() {
+            return Err(ConfigError::Invalid {
+                input: "staging_password",
+                hint: "it is the password of the users kept by `keep_users`, and none is kept; \
+                       add `keep_users` (logins or e-mails) or remove `staging_password`"
+                    .to_owned(),
+            });
+        }
+        if trimmed(raw.uploads_url.clone()).is_some()
+            && boolean("rewrite_uploads", raw.rewrite_uploads.clone(), false)?
+        {
+            return Err(ConfigError::Invalid {
+                input: "rewrite_uploads",
+                hint: "it contradicts `uploads_url` (uploads either go to that URL or to the \
+                       preview); set only one of them"
+                    .to_owned(),
+            });
+        }
         let site_url = trimmed(raw.site_url);
         if let Some(url) = &site_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -238,8 +290,8 @@ impl ActionConfig {
             anonymize: boolean("anonymize", raw.anonymize, true)?,
             anonymize_key: secret(raw.anonymize_key),
             rules_file: trimmed(raw.rules_file).map(PathBuf::from),
-            keep_users: list(raw.keep_users.as_deref()),
-            staging_password: secret(raw.staging_password),
+            keep_users,
+            staging_password,
             ttl: duration("ttl", raw.ttl, Duration::from_secs(7 * 86_400))?,
             require_label: trimmed(raw.require_label),
             github_token: secret(raw.github_token),
@@ -281,6 +333,16 @@ impl ActionConfig {
                 step_summary: trimmed(gh.step_summary).map(PathBuf::from),
             },
             railway_endpoint: None,
+            jobs: jobs(raw.jobs)?,
+            pg_dump: trimmed(raw.pg_dump).map(PathBuf::from),
+            app_image: trimmed(raw.app_image),
+            app_vars: app_vars(raw.app_vars.as_deref())?,
+            rewrite_guid: boolean("rewrite_guid", raw.rewrite_guid, false)?,
+            uploads_url: trimmed(raw.uploads_url),
+            rewrite_uploads: boolean("rewrite_uploads", raw.rewrite_uploads, false)?,
+            keep_blog_public: boolean("keep_blog_public", raw.keep_blog_public, false)?,
+            strict: boolean("strict", raw.strict, false)?,
+            unknown_inputs: raw.unknown.into_keys().collect(),
         })
     }
 
@@ -362,6 +424,48 @@ fn list(value: Option<&str>) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn jobs(value: Option<String>) -> Result<Option<usize>, ConfigError> {
+    let Some(v) = trimmed(value) else {
+        return Ok(None);
+    };
+    match v.parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError::Invalid {
+            input: "jobs",
+            hint: format!(
+                "{v:?} is not a worker count; give a number from 1 to 64, or leave it empty"
+            ),
+        }),
+    }
+}
+
+/// `NAME=VALUE` lines (or comma-separated). A value is never echoed: it may be a secret.
+fn app_vars(value: Option<&str>) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut vars = BTreeMap::new();
+    for line in value.unwrap_or_default().lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, v)) = line.split_once('=') else {
+            return Err(ConfigError::Invalid {
+                input: "app_vars",
+                hint: "a line is not NAME=VALUE (the line is not shown: it may hold a secret); \
+                       write one NAME=VALUE per line"
+                    .to_owned(),
+            });
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(ConfigError::Invalid {
+                input: "app_vars",
+                hint: format!("{name:?} is not a variable name (letters, digits, _)"),
+            });
+        }
+        vars.insert(name.to_owned(), v.to_owned());
+    }
+    Ok(vars)
 }
 
 fn open_prs(value: Option<&str>) -> Result<Option<Vec<u64>>, ConfigError> {

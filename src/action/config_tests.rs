@@ -89,7 +89,13 @@ fn invalid_values_get_specific_errors() {
             "names no database",
         ),
         ("GITHUB_REPOSITORY", "just-a-name", "GITHUB_REPOSITORY"),
-        ("INPUT_RAILWAY_TOKNE", "x", "railway_tokne"),
+        ("INPUT_JOBS", "0", "`jobs` input is invalid"),
+        ("INPUT_APP_VARS", "FOO", "`app_vars` input is invalid"),
+        (
+            "INPUT_STAGING_PASSWORD",
+            "pw",
+            "`staging_password` input is invalid",
+        ),
     ];
     for (key, value, expected) in cases {
         let err = ActionConfig::from_env(&with(runner_env(), key, value))
@@ -117,6 +123,7 @@ fn secret_inputs_never_appear_in_errors_or_debug() {
         "INPUT_STAGING_PASSWORD",
         "pa55-staging",
     );
+    let e = with(e, "INPUT_KEEP_USERS", "admin");
     let cfg = ActionConfig::from_env(&e).unwrap();
     let debug = format!("{cfg:?}");
     for secret in ["hunter2-db", "pa55-staging", "rw-token-123"] {
@@ -177,4 +184,51 @@ fn durations_parse() {
     assert_eq!(parse_duration("7d3"), None);
     assert_eq!(parse_duration("d"), None);
     assert_eq!(parse_duration(""), None);
+}
+
+#[test]
+fn an_unknown_input_is_a_warning_not_a_failure() {
+    let cfg = ActionConfig::from_env(&with(runner_env(), "INPUT_RAILWAY_TOKNE", "x")).unwrap();
+    assert_eq!(cfg.unknown_inputs, vec!["railway_tokne".to_owned()]);
+    assert!(
+        ActionConfig::from_env(&runner_env())
+            .unwrap()
+            .unknown_inputs
+            .is_empty()
+    );
+}
+
+#[test]
+fn every_input_of_action_yml_is_known() {
+    // Each declared input given a value: none may be reported as unknown, and an undeclared
+    // one is.
+    let yml = include_str!("../../action.yml");
+    let inputs: Vec<&str> = yml
+        .split("\noutputs:")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let name = l.strip_prefix("  ")?.strip_suffix(':')?;
+            (!name.starts_with(' ')).then_some(name)
+        })
+        .collect();
+    assert!(inputs.len() > 30, "parsed {inputs:?} from action.yml");
+    let raw = |extra: Option<&str>| -> RawInputs {
+        let vars = inputs.iter().copied().chain(extra).map(|name| {
+            (
+                format!("INPUT_{}", name.to_ascii_uppercase()),
+                "x".to_owned(),
+            )
+        });
+        envy::prefixed("INPUT_").from_iter(vars).unwrap()
+    };
+    assert!(raw(None).unknown.is_empty(), "{:?}", raw(None).unknown);
+    assert_eq!(
+        raw(Some("railway_tokne"))
+            .unknown
+            .into_keys()
+            .collect::<Vec<_>>(),
+        vec!["railway_tokne".to_owned()]
+    );
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::commands::Level;
 use super::comment::{self, Context, View};
 use super::config::ActionConfig;
-use super::report::{self, Outputs, Ui};
+use super::runner_io::{self, Outputs, Ui};
 use super::seam::{Failure, Lifecycle, ReapRequest, UpRequest};
 use crate::event::Intent;
 use crate::github::{self, DeploymentState, GitHub, GitHubError, StatusUpdate, StickyComment};
@@ -276,7 +276,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
             .unwrap_or_default();
         outputs.deployment_id = self.deployment.map(|d| d.to_string()).unwrap_or_default();
         outputs.write(self.cfg, &mut self.ui)?;
-        report::write_summary(self.cfg, &self.ui, &comment::render_body(ctx, view))?;
+        runner_io::write_summary(self.cfg, &self.ui, &comment::render_body(ctx, view))?;
         match (&result, &message) {
             (Ok(o), _) => {
                 let said = match (op, &o.preview_url) {
@@ -388,7 +388,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
                 let mut outputs = Outputs::from_outcome(&o);
                 outputs.operation = "reap".to_owned();
                 outputs.write(self.cfg, &mut self.ui)?;
-                report::write_summary(self.cfg, &self.ui, &report::reap_summary(&o))?;
+                runner_io::write_summary(self.cfg, &self.ui, &runner_io::reap_summary(&o))?;
                 let said = format!("{} stale environment(s) removed", o.reaped.len());
                 self.ui.annotate(Level::Notice, "wpstage reap", &said)?;
                 Ok(if self.github_failed {

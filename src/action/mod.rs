@@ -10,7 +10,8 @@ pub mod commands;
 pub mod comment;
 pub mod config;
 mod flow;
-pub mod report;
+pub mod runner_io;
+#[cfg(any(test, feature = "test-support"))]
 pub mod scripted;
 pub mod seam;
 pub mod wire;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 
 use commands::{Level, Secrets};
 use config::{ActionConfig, SECRET_INPUTS};
-use report::{Outputs, Ui};
+use runner_io::{Outputs, Ui};
 use seam::Lifecycle;
 
 use crate::event::{self, Gate, Intent};
@@ -69,6 +70,17 @@ where
             ui.annotate(Level::Error, "wpstage: runner files", &e.to_string())?;
             return Ok(ExitCode::FAILURE);
         }
+    }
+    for input in &cfg.unknown_inputs {
+        // As the runner does: an undeclared `with:` key is a warning, and the run goes on.
+        ui.annotate(
+            Level::Warning,
+            "wpstage: unknown input",
+            &format!(
+                "`{input}` is not an input of wpstage and is ignored; check its spelling against \
+                 action.yml"
+            ),
+        )?;
     }
     let github = match github_client(&cfg) {
         Ok(gh) => gh,

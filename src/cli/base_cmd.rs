@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::lifecycle_cmd::{LifecycleArgs, PlatformArgs, PlatformKind, lifecycle_config};
+use super::lifecycle_cmd::{LifecycleArgs, PlatformArgs, PlatformKind, setup};
 use super::{ReportFormat, parse_duration};
 use crate::lifecycle::base::{self, BaseInfo, DataFrom, DataSource};
 
@@ -91,7 +91,7 @@ async fn refresh(args: BaseRefreshArgs) -> anyhow::Result<()> {
         args.platform.platform == PlatformKind::Local,
         "`wpstage base refresh` works on the local platform only so far (--platform local)"
     );
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let cfg = setup(&args.platform, &args.lifecycle)?.lifecycle_config();
     let local = super::lifecycle_cmd::local_platform(&args.platform)?;
     let info = base::refresh_base(&cfg, &local.source, &local.server).await?;
     match args.lifecycle.report {

@@ -7,12 +7,12 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::transform_args::TransformArgs;
-use super::{ReportFormat, default_jobs, parse_duration};
-use crate::lifecycle::{self, LifecycleConfig, Outcome, ReapRequest, UpRequest};
+use super::{ReportFormat, parse_duration};
+use crate::lifecycle::{self, Outcome, ReapRequest, UpRequest};
+use crate::platform::SecretSink;
 use crate::platform::local::LocalPlatform;
-use crate::platform::railway::{RailwayConfig, RailwayPlatform};
 use crate::postgres::DbUrl;
-use crate::railway::{RailwayClient, Url};
+use crate::setup::{RailwaySetup, Setup};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -33,8 +33,14 @@ pub struct PlatformArgs {
     /// local: URL of any database on the staging server (environments become databases there).
     #[arg(long, env = "WPSTAGE_LOCAL_SERVER_URL", hide_env_values = true)]
     server: Option<String>,
-    /// local: preview URL template; {n} is the PR number, {name} the environment name.
-    #[arg(long, default_value = "https://pr-{n}.staging.example")]
+    // clap turns every `{n}` in help text into a line break; an invisible word joiner (U+2060)
+    // after the brace keeps it on screen as `{n}`.
+    #[arg(
+        long,
+        default_value = "https://pr-{n}.staging.example",
+        value_parser = parse_url_template,
+        help = "local: preview URL template; {\u{2060}n} is the PR number, {name} the environment name"
+    )]
     url_template: String,
     /// Environment names are PREFIX + PR number.
     #[arg(long, default_value = "pr-")]
@@ -43,7 +49,7 @@ pub struct PlatformArgs {
     #[arg(long, env = "RAILWAY_API_TOKEN", hide_env_values = true)]
     railway_token: Option<String>,
     /// railway: the project id (Project Settings → General).
-    #[arg(long, env = "RAILWAY_PROJECT_ID")]
+    #[arg(long, env = "RAILWAY_PROJECT_ID", hide_env_values = true)]
     project_id: Option<String>,
     /// railway: the environment PR environments are copied from.
     #[arg(long, default_value = "production")]
@@ -54,6 +60,10 @@ pub struct PlatformArgs {
     /// railway: the PostgreSQL service (default: detected).
     #[arg(long)]
     database_service: Option<String>,
+    /// railway: deploy the app from this image (one your workflow built for the PR) instead of
+    /// its source.
+    #[arg(long)]
+    app_image: Option<String>,
 }
 
 /// Settings common to the lifecycle commands.
@@ -66,7 +76,7 @@ pub struct LifecycleArgs {
     #[arg(long)]
     jobs: Option<usize>,
     /// pg_dump to use for the schema (default: the newest installed).
-    #[arg(long, env = "WPSTAGE_PG_DUMP")]
+    #[arg(long, env = "WPSTAGE_PG_DUMP", hide_env_values = true)]
     pg_dump: Option<PathBuf>,
     /// Extra app variable NAME=VALUE for the PR environment (repeatable).
     #[arg(long = "app-var", value_name = "NAME=VALUE", value_parser = parse_var)]
@@ -92,7 +102,7 @@ pub struct LifecycleArgs {
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Pull request number.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_pr)]
     pr: u64,
     /// The PR's head commit to deploy.
     #[arg(long)]
@@ -109,18 +119,18 @@ pub struct UpArgs {
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct PrArgs {
     /// Pull request number.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_pr)]
     pr: u64,
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -137,7 +147,35 @@ pub struct ReapArgs {
     #[command(flatten)]
     platform: PlatformArgs,
     #[command(flatten)]
-    lifecycle: LifecycleArgs,
+    pub(super) lifecycle: LifecycleArgs,
+}
+
+fn parse_pr(text: &str) -> Result<u64, String> {
+    crate::event::parse_pr_number(text).map_err(|e| e.to_string())
+}
+
+fn parse_url_template(text: &str) -> Result<String, String> {
+    if !text.contains("{n}") {
+        return Err(format!(
+            "{text:?} has no {{n}}: every PR would get the same preview URL; write e.g. \
+             https://pr-{{n}}.staging.example"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// A usage error (exit 2) the flags' own parsers cannot see: a staging password without a
+/// kept user would be set on nobody.
+pub fn check_usage(platform_less: &LifecycleArgs) -> Result<(), String> {
+    let t = platform_less.transform.settings();
+    if t.staging_password.is_some() && t.keep_users.is_empty() {
+        return Err(
+            "--staging-password is the password of the accounts kept with --keep-user, \
+                    and none is kept: add --keep-user LOGIN or drop --staging-password"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -151,11 +189,31 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), v.to_owned()))
 }
 
-pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> LifecycleConfig {
-    LifecycleConfig {
+/// Every lifecycle setting the flags give, for the shared builder.
+pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Setup> {
+    Ok(Setup {
+        railway: RailwaySetup {
+            token: platform
+                .railway_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| SecretString::from(t.to_owned())),
+            project_id: platform.project_id.clone().filter(|p| !p.is_empty()),
+            source_environment: platform.source_environment.clone(),
+            app_service: platform.app_service.clone(),
+            database_service: platform.database_service.clone(),
+            source_database_url: platform
+                .source_database_url
+                .as_deref()
+                .map(|u| DbUrl::parse(u, "source"))
+                .transpose()?,
+            app_image: platform.app_image.clone(),
+            // Debug builds only (the builder ignores it otherwise): the simulated Railway API.
+            endpoint: std::env::var("WPSTAGE_RAILWAY_ENDPOINT").ok(),
+        },
         prefix: platform.prefix.clone(),
         site_url: args.site_url.clone(),
-        jobs: args.jobs.unwrap_or_else(default_jobs),
+        jobs: args.jobs,
         pg_dump: args.pg_dump.clone(),
         transforms: args.transform.settings(),
         app_vars: args.app_vars.iter().cloned().collect::<BTreeMap<_, _>>(),
@@ -163,50 +221,7 @@ pub fn lifecycle_config(platform: &PlatformArgs, args: &LifecycleArgs) -> Lifecy
         deploy_timeout: args.deploy_timeout,
         ttl: args.ttl,
         data_source: args.data_from.settings(),
-        ..LifecycleConfig::default()
-    }
-}
-
-fn railway_platform(args: &PlatformArgs) -> anyhow::Result<RailwayPlatform> {
-    let token = args
-        .railway_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--platform railway needs --railway-token (or RAILWAY_API_TOKEN): an account or \
-             workspace token from Railway's Account Settings → Tokens"
-            )
-        })?;
-    let project = args
-        .project_id
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            anyhow::anyhow!("--platform railway needs --project-id (or RAILWAY_PROJECT_ID)")
-        })?;
-    // Debug builds (or the `sim-endpoint` feature) only: tests point the client at the
-    // simulated Railway API.
-    let endpoint = if cfg!(any(debug_assertions, feature = "sim-endpoint")) {
-        std::env::var("WPSTAGE_RAILWAY_ENDPOINT")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(|u| Url::parse(&u))
-            .transpose()?
-    } else {
-        None
-    };
-    let client = RailwayClient::new(SecretString::from(token.to_owned()), endpoint)?;
-    let mut cfg = RailwayConfig::new(project);
-    cfg.source_environment = args.source_environment.clone();
-    cfg.app_service = args.app_service.clone();
-    cfg.database_service = args.database_service.clone();
-    cfg.source_database_url = args
-        .source_database_url
-        .as_deref()
-        .map(|u| DbUrl::parse(u, "source"))
-        .transpose()?;
-    Ok(RailwayPlatform::new(client, cfg))
+    })
 }
 
 pub(super) fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatform> {
@@ -225,14 +240,14 @@ pub(super) fn local_platform(args: &PlatformArgs) -> anyhow::Result<LocalPlatfor
 
 /// Runs `op` on the chosen platform.
 macro_rules! on_platform {
-    ($args:expr, |$p:ident| $body:expr) => {
+    ($args:expr, $setup:expr, |$p:ident| $body:expr) => {
         match $args.platform {
             PlatformKind::Local => {
                 let $p = local_platform(&$args)?;
                 $body
             }
             PlatformKind::Railway => {
-                let $p = railway_platform(&$args)?;
+                let $p = $setup.railway_platform(SecretSink::default())?;
                 $body
             }
         }
@@ -240,7 +255,8 @@ macro_rules! on_platform {
 }
 
 pub async fn up(args: UpArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
     let req = UpRequest {
         pr: args.pr,
         sha: args.sha.clone(),
@@ -248,31 +264,39 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         refresh_data: args.refresh_data,
         keep_on_failure: args.keep_on_failure,
     };
-    let outcome = on_platform!(args.platform, |p| lifecycle::up(&p, &cfg, &req).await)?;
-    print_outcome(&outcome, args.lifecycle.report)
-}
-
-pub async fn down(args: PrArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
-    let outcome = on_platform!(args.platform, |p| lifecycle::down(&p, &cfg, args.pr).await)?;
-    print_outcome(&outcome, args.lifecycle.report)
-}
-
-pub async fn refresh(args: PrArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
-    let outcome = on_platform!(args.platform, |p| lifecycle::refresh(&p, &cfg, args.pr)
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::up(&p, &cfg, &req)
         .await)?;
     print_outcome(&outcome, args.lifecycle.report)
 }
 
+pub async fn down(args: PrArgs) -> anyhow::Result<()> {
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::down(&p, &cfg, args.pr)
+        .await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
+pub async fn refresh(args: PrArgs) -> anyhow::Result<()> {
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::refresh(
+        &p, &cfg, args.pr
+    )
+    .await)?;
+    print_outcome(&outcome, args.lifecycle.report)
+}
+
 pub async fn reap(args: ReapArgs) -> anyhow::Result<()> {
-    let cfg = lifecycle_config(&args.platform, &args.lifecycle);
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
     let req = ReapRequest {
         max_age: args.max_age,
         open_prs: args.open_prs.clone(),
         dry_run: !args.yes,
     };
-    let outcome = on_platform!(args.platform, |p| lifecycle::reap(&p, &cfg, &req).await)?;
+    let outcome = on_platform!(args.platform, setup, |p| lifecycle::reap(&p, &cfg, &req)
+        .await)?;
     if !args.yes {
         eprintln!(
             "dry run: nothing was deleted; rerun with --yes to delete the environments listed"
@@ -288,3 +312,7 @@ pub fn print_outcome(outcome: &Outcome, format: ReportFormat) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "setup_tests.rs"]
+mod tests;

@@ -66,6 +66,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(why) = usage_problem(&cli) {
+        use clap::CommandFactory as _;
+        let e = Cli::command().error(clap::error::ErrorKind::ArgumentConflict, why);
+        if let Err(print) = e.print() {
+            eprintln!("{print}");
+        }
+        return ExitCode::from(2);
+    }
     crate::logging::init(
         std::env::var("WPSTAGE_LOG")
             .or_else(|_| std::env::var("RUST_LOG"))
@@ -95,6 +103,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Usage errors that span several flags, found before anything runs.
+fn usage_problem(cli: &Cli) -> Option<String> {
+    let lifecycle = match &cli.command {
+        Command::Up(a) => &a.lifecycle,
+        Command::Down(a) | Command::Refresh(a) => &a.lifecycle,
+        Command::Reap(a) => &a.lifecycle,
+        _ => return None,
+    };
+    lifecycle_cmd::check_usage(lifecycle).err()
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sync(args) => sync_cmd::run(args).await.map(|()| ExitCode::SUCCESS),
@@ -117,13 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Worker count when none is given: the cores, at least two (one side waits on the other).
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(2)
-        .clamp(2, 8)
-}
+pub use crate::lifecycle::default_jobs;
 
 /// Parses sizes such as `100MB`, `1.5GB`, `512k` or `1048576` (binary units: 1 MB = 1024² bytes).
 pub fn parse_size(text: &str) -> Result<u64, String> {

@@ -15,6 +15,14 @@ pub struct StickyComment {
     pub body: Option<String>,
     #[serde(default)]
     pub html_url: Option<String>,
+    #[serde(default)]
+    pub user: Option<Author>,
+}
+
+/// Who wrote a comment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Author {
+    pub login: String,
 }
 
 /// What [`GitHub::upsert_comment`] did.
@@ -44,14 +52,24 @@ pub fn marker(key: &str) -> String {
 }
 
 impl GitHub {
-    /// The first comment of `pr` whose body starts with `marker`, scanning all pages (oldest
-    /// first) and stopping at the first match.
+    /// The first comment of `pr` whose body starts with `marker` and whose author is the
+    /// token's own identity (anyone can paste a marker), scanning all pages (oldest first) and
+    /// stopping at the first match. When the identity cannot be read, the marker alone decides.
     pub async fn find_comment(
         &self,
         pr: u64,
         marker: &str,
     ) -> Result<Option<StickyComment>, GitHubError> {
         const ACTION: &str = "listing the PR's comments";
+        let me = self.own_login().await;
+        let ours = |c: &StickyComment| {
+            c.body.as_deref().is_some_and(|b| b.starts_with(marker))
+                && me.as_deref().is_none_or(|me| {
+                    c.user
+                        .as_ref()
+                        .is_some_and(|u| u.login.eq_ignore_ascii_case(me))
+                })
+        };
         let mut page: Page<StickyComment> = self
             .crab
             .get(
@@ -61,11 +79,7 @@ impl GitHub {
             .await
             .map_err(|e| GitHubError::from_octocrab(ACTION, e))?;
         loop {
-            if let Some(found) = page
-                .items
-                .iter()
-                .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(marker)))
-            {
+            if let Some(found) = page.items.iter().find(|c| ours(c)) {
                 return Ok(Some(found.clone()));
             }
             match self

@@ -84,6 +84,8 @@ pub struct GitHub {
     crab: Octocrab,
     owner: String,
     repo: String,
+    /// The token's login, read once (see [`GitHub::own_login`]).
+    login: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl GitHub {
@@ -110,7 +112,48 @@ impl GitHub {
             crab,
             owner: owner.to_owned(),
             repo: repo.to_owned(),
+            login: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The login comments written with this token carry. `GET /user` answers for a user's
+    /// token; an installation token (`GITHUB_TOKEN`, a GitHub App) gets 403 there, and GraphQL's
+    /// `viewer` names the app's bot, whose REST login ends in `[bot]`. `None` when neither says.
+    pub async fn own_login(&self) -> Option<String> {
+        self.login
+            .get_or_init(|| async {
+                #[derive(serde::Deserialize)]
+                struct Login {
+                    login: String,
+                }
+                if let Ok(user) = self.crab.get::<Login, _, ()>("/user", None).await {
+                    return Some(user.login);
+                }
+                let query = serde_json::json!({"query": "query { viewer { login __typename } }"});
+                let answer: serde_json::Value = match self.crab.graphql(&query).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(
+                            "could not tell which account the GitHub token belongs to ({}); the \
+                             sticky comment is found by its marker alone",
+                            first_line(&e.to_string())
+                        );
+                        return None;
+                    }
+                };
+                // octocrab hands back the `data` member.
+                let viewer = &answer["viewer"];
+                let login = viewer["login"].as_str()?;
+                Some(
+                    if viewer["__typename"] == "Bot" && !login.ends_with("[bot]") {
+                        format!("{login}[bot]")
+                    } else {
+                        login.to_owned()
+                    },
+                )
+            })
+            .await
+            .clone()
     }
 
     fn route(&self, tail: &str) -> String {

@@ -70,7 +70,7 @@ impl Default for LifecycleConfig {
         Self {
             prefix: "pr-".to_owned(),
             site_url: None,
-            jobs: crate::cli::default_jobs(),
+            jobs: default_jobs(),
             pg_dump: None,
             progress_every: Duration::from_secs(5),
             transforms: TransformSettings::default(),
@@ -81,6 +81,14 @@ impl Default for LifecycleConfig {
             data_source: super::base::DataSource::default(),
         }
     }
+}
+
+/// Worker count when none is given: the cores, at least two (one side waits on the other).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2)
+        .clamp(2, 8)
 }
 
 impl LifecycleConfig {

@@ -8,6 +8,6 @@ pub mod data;
 mod ops;
 mod outcome;
 
-pub use config::{LifecycleConfig, TransformSettings};
+pub use config::{LifecycleConfig, TransformSettings, default_jobs};
 pub use ops::{Failure, ReapRequest, UpRequest, down, reap, refresh, up};
 pub use outcome::{DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome};

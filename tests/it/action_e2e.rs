@@ -104,7 +104,6 @@ impl E2e {
             ("INPUT_RAILWAY_PROJECT_ID", self.rig.seed.project_id.clone()),
             ("INPUT_GITHUB_TOKEN", GITHUB_TOKEN.to_owned()),
             ("INPUT_ANONYMIZE_KEY", ANONYMIZE_KEY.to_owned()),
-            ("INPUT_STAGING_PASSWORD", STAGING_PASSWORD.to_owned()),
             ("INPUT_SOURCE_DATABASE_URL", String::new()),
             ("INPUT_DEPLOY_TIMEOUT", "30s".to_owned()),
             (

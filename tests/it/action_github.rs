@@ -1,6 +1,6 @@
 //! `wpstage action` against the simulated GitHub ([`FakeGitHub`]): the sticky comment,
 //! deployments, dispatch, forks, GitHub outages and secrets. Railway is stood in for by the
-//! scripted lifecycle (`wpstage::action::scripted`) until the real lifecycle is wired.
+//! scripted lifecycle (`wpstage::action::scripted`, behind the `test-support` feature).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -84,6 +84,7 @@ impl Harness {
             ("INPUT_SOURCE_DATABASE_URL", SECRETS[2].to_owned()),
             ("INPUT_ANONYMIZE_KEY", SECRETS[4].to_owned()),
             ("INPUT_STAGING_PASSWORD", SECRETS[5].to_owned()),
+            ("INPUT_KEEP_USERS", "admin".to_owned()),
             ("INPUT_RAILWAY_PROJECT_ID", "proj-1".to_owned()),
             ("INPUT_PR_NUMBER", String::new()),
         ]
@@ -254,6 +255,33 @@ async fn the_marker_is_found_on_a_later_page() {
         !writes
             .iter()
             .any(|(m, p)| m == "POST" && p.ends_with("/comments")),
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_comment_with_our_marker_by_someone_else_is_never_edited() {
+    let h = Harness::new().await;
+    let marker = h.marker();
+    // Anyone can paste the marker (e.g. quoting our comment): only the token's own comment is ours.
+    let theirs =
+        h.gh.add_comment(2, &format!("{marker}\nquoted by a reviewer"), "octocat");
+    let ran = h.run(h.env("pull_request", &pr_event("synchronize"))).await;
+    assert_eq!(ran.code, ExitCode::SUCCESS, "{}", ran.stdout);
+    let comments = h.gh.comments();
+    let quoted = comments.iter().find(|c| c["id"] == theirs).unwrap();
+    assert_eq!(quoted["body"], format!("{marker}\nquoted by a reviewer"));
+    let ours: Vec<&Value> = comments
+        .iter()
+        .filter(|c| c["user"]["login"] == "github-actions[bot]")
+        .collect();
+    assert_eq!(ours.len(), 1, "{comments:?}");
+    assert!(ours[0]["body"].as_str().unwrap().starts_with(&marker));
+    let writes = h.gh.writes().await;
+    assert!(
+        !writes
+            .iter()
+            .any(|(_, p)| p.ends_with(&format!("/comments/{theirs}"))),
         "{writes:?}"
     );
 }

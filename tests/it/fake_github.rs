@@ -87,6 +87,9 @@ impl FakeGitHub {
             ("POST", format!(r"^{base}/deployments/\d+/statuses$")),
             ("GET", format!(r"^{base}/pulls/\d+$")),
             ("GET", format!(r"^{base}/pulls$")),
+            // As for GITHUB_TOKEN: `GET /user` is refused, GraphQL's viewer is the app's bot.
+            ("GET", r"^/user$".to_owned()),
+            ("POST", r"^/graphql$".to_owned()),
         ] {
             Mock::given(method(verb))
                 .and(path_regex(route))
@@ -164,7 +167,8 @@ impl FakeGitHub {
         self.requests()
             .await
             .into_iter()
-            .filter(|r| r.method.as_str() != "GET")
+            // A GraphQL POST is a query (who the token is), not a write.
+            .filter(|r| r.method.as_str() != "GET" && r.url.path() != "/graphql")
             .map(|r| (r.method.to_string(), r.url.path().to_owned()))
             .collect()
     }
@@ -206,6 +210,18 @@ impl Respond for Responder {
         let p = req.url.path().to_owned();
         let verb = req.method.as_str();
         let s = &self.state;
+        if p == "/user" {
+            return ResponseTemplate::new(403).set_body_json(json!({
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+                "status": "403"
+            }));
+        }
+        if p == "/graphql" {
+            return ResponseTemplate::new(200).set_body_json(json!({
+                "data": {"viewer": {"login": "github-actions", "__typename": "Bot"}}
+            }));
+        }
         if p.ends_with("/comments") && p.contains("/issues/") && !p.contains("/issues/comments") {
             let pr = number_at(&p, 1);
             if verb == "GET" {

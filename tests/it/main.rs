@@ -4,10 +4,12 @@
 
 mod action_e2e;
 mod action_e2e_secrets;
+mod action_examples;
 mod action_github;
 mod action_secrets;
 mod base_local;
 mod cli_railway;
+mod cli_usage;
 mod container;
 mod fake_github;
 mod fault_proxy;
