@@ -41,7 +41,13 @@ enum DataFromArg {
 pub struct DataFromArgs {
     /// `base`: clone the base snapshot (see `wpstage base refresh`); `production`: stream
     /// production; `auto`: the base when one exists and is younger than --base-max-age.
-    #[arg(long, value_enum, default_value = "auto", env = "WPSTAGE_DATA_FROM")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        env = "WPSTAGE_DATA_FROM",
+        hide_env_values = true
+    )]
     data_from: DataFromArg,
     /// With `--data-from auto`, an older base is not used.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]

@@ -12,6 +12,7 @@ use tokio_postgres::Client;
 use super::{ApiUse, EnvInfo, EnvRef, Platform};
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
+use crate::sync::helpers;
 
 const MARKER: &str = "wpstage:managed";
 
@@ -124,34 +125,23 @@ impl Platform for LocalPlatform {
 
     async fn delete_environment(&self, env: &EnvRef) -> anyhow::Result<bool> {
         let client = self.admin().await?;
-        let Some((_, comment)) = self.lookup(&client, &env.name).await? else {
-            return Ok(false);
-        };
-        anyhow::ensure!(
-            comment.as_deref().and_then(parse_marker).is_some(),
-            "refusing to delete database {:?}: wpstage did not create it",
-            env.name
-        );
-        // WITH (FORCE) exists since PostgreSQL 13; older servers need the sessions ended first.
         let major = server_major(&client, &self.server, Side::Target).await?;
-        if major < 13 {
-            client
-                .query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                    &[&env.name],
-                )
-                .await
-                .with_context(|| format!("ending sessions on {:?}", env.name))?;
+        let server = self.server.to_string();
+        let found = self.lookup(&client, &env.name).await?;
+        if let Some((_, comment)) = &found {
+            anyhow::ensure!(
+                comment.as_deref().and_then(parse_marker).is_some(),
+                "refusing to delete database {:?}: wpstage did not create it",
+                env.name
+            );
+            helpers::drop_database(&client, &env.name, major, &server).await?;
         }
-        let force = if major >= 13 { " WITH (FORCE)" } else { "" };
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {}{force}",
-                quote_ident(&env.name)
-            ))
-            .await
-            .with_context(|| format!("dropping database {:?}", env.name))?;
-        Ok(true)
+        // What an interrupted copy into this environment left beside it goes too: a closed PR
+        // must not leave a full copy of the site behind.
+        for helper in helpers::helper_names(&env.name) {
+            helpers::drop_database(&client, &helper, major, &server).await?;
+        }
+        Ok(found.is_some())
     }
 
     async fn list_environments(&self) -> anyhow::Result<Vec<EnvInfo>> {

@@ -33,7 +33,6 @@ fn assert_usage_error(args: &[String], says: &[&str]) {
 }
 
 #[test]
-#[ignore = "needs G: item 10 (--pr 0 is accepted)"]
 fn pr_zero_is_a_usage_error() {
     let mut args = vec!["up".to_owned()];
     args.extend(local(&["--pr", "0", "--sha", "abc123"]));
@@ -41,7 +40,6 @@ fn pr_zero_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "needs G: item 10 (a template without {n} is accepted)"]
 fn a_url_template_without_the_pr_number_is_a_usage_error() {
     let mut args = vec!["up".to_owned()];
     args.extend(local(&[
@@ -56,7 +54,6 @@ fn a_url_template_without_the_pr_number_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "needs G: item 10 (--staging-password without --keep-user is accepted)"]
 fn a_staging_password_without_a_kept_user_is_a_usage_error() {
     let mut args = vec!["refresh".to_owned()];
     args.extend(local(&[
@@ -69,7 +66,6 @@ fn a_staging_password_without_a_kept_user_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "needs G: item 10 (--rewrite-url X=X is accepted)"]
 fn a_url_rewritten_to_itself_is_a_usage_error() {
     let args: Vec<String> = [
         "sync",

@@ -98,26 +98,26 @@ fault_cases! {
         sync_cut_copy_nonempty: Sync Cut Copy NonEmpty;
         sync_cut_schema_empty: Sync Cut Schema Empty;
         sync_cut_schema_nonempty: Sync Cut Schema NonEmpty;
+        sync_kill_copy_empty: Sync Kill Copy Empty;
+        sync_cut_copy_empty: Sync Cut Copy Empty;
+        sync_cut_leak_check_nonempty: Sync Cut LeakCheck NonEmpty;
+        sync_cut_indexes_nonempty: Sync Cut Indexes NonEmpty;
+        sync_cut_sequences_nonempty: Sync Cut Sequences NonEmpty;
+        sync_cut_swap_nonempty: Sync Cut Swap NonEmpty;
+        sync_restart_schema_nonempty: Sync Restart Schema NonEmpty;
+        sync_restart_copy_nonempty: Sync Restart Copy NonEmpty;
+        sync_restart_leak_check_nonempty: Sync Restart LeakCheck NonEmpty;
+        sync_restart_indexes_nonempty: Sync Restart Indexes NonEmpty;
+        sync_restart_sequences_nonempty: Sync Restart Sequences NonEmpty;
+        sync_restart_swap_nonempty: Sync Restart Swap NonEmpty;
+        sync_lock_loss_copy_nonempty: Sync LockLoss Copy NonEmpty;
+        sync_lock_loss_swap_nonempty: Sync LockLoss Swap NonEmpty;
+        up_kill_copy_empty: Up Kill Copy Empty;
+        refresh_cut_swap_nonempty: Refresh Cut Swap NonEmpty;
+        refresh_restart_copy_nonempty: Refresh Restart Copy NonEmpty;
+        refresh_restart_swap_nonempty: Refresh Restart Swap NonEmpty;
+        down_after_killed_refresh_nonempty: Down Kill Copy NonEmpty;
     }
     needs_engine_fix {
-        sync_kill_copy_empty: Sync Kill Copy Empty => "needs S1: item 5 (an interrupted copy into an empty target is left half-filled)";
-        sync_cut_copy_empty: Sync Cut Copy Empty => "needs S1: item 5 (an interrupted copy into an empty target is left half-filled)";
-        sync_cut_leak_check_nonempty: Sync Cut LeakCheck NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_cut_indexes_nonempty: Sync Cut Indexes NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_cut_sequences_nonempty: Sync Cut Sequences NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_cut_swap_nonempty: Sync Cut Swap NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_schema_nonempty: Sync Restart Schema NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_copy_nonempty: Sync Restart Copy NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_leak_check_nonempty: Sync Restart LeakCheck NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_indexes_nonempty: Sync Restart Indexes NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_sequences_nonempty: Sync Restart Sequences NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_restart_swap_nonempty: Sync Restart Swap NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        sync_lock_loss_copy_nonempty: Sync LockLoss Copy NonEmpty => "needs S1: item 4 (a run that lost its lock goes on to the swap)";
-        sync_lock_loss_swap_nonempty: Sync LockLoss Swap NonEmpty => "needs S1: item 4 (a run that lost its lock goes on to the swap)";
-        up_kill_copy_empty: Up Kill Copy Empty => "needs S1: item 5 (an interrupted copy into an empty target is left half-filled)";
-        refresh_cut_swap_nonempty: Refresh Cut Swap NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        refresh_restart_copy_nonempty: Refresh Restart Copy NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        refresh_restart_swap_nonempty: Refresh Restart Swap NonEmpty => "needs S1: item 5 (the message does not name the helper database left behind)";
-        down_after_killed_refresh_nonempty: Down Kill Copy NonEmpty => "needs S1: item 6 (down leaves the PR's helper databases)";
     }
 }
