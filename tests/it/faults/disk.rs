@@ -1,5 +1,6 @@
-//! A full target volume: a 6 MB tmpfs mounted as a tablespace of the fault cluster (needs root,
-//! as CI runs).
+//! A full target volume: a 40 MB tmpfs mounted as a tablespace of the fault cluster (needs root,
+//! as CI runs). It must hold the target and the helper database the copy is built in: a
+//! smaller one breaks the cluster's checkpoints for every later case.
 
 use super::harness::admin;
 
@@ -17,7 +18,7 @@ impl SmallVolume {
         );
         let mount = tempfile::tempdir().unwrap();
         let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=6M", "tmpfs"])
+            .args(["-t", "tmpfs", "-o", "size=40M", "tmpfs"])
             .arg(mount.path())
             .status()
             .unwrap();
