@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Docker, Finished, RunSpec, yaml};
-use crate::action_e2e::{ANONYMIZE_KEY, E2e, GITHUB_TOKEN, HEAD_SHA, STAGING_PASSWORD};
+use crate::action_e2e::{ANONYMIZE_KEY, E2e, GITHUB_TOKEN, HEAD_SHA};
 use crate::fake_github::OWNER_REPO;
 use crate::railway_sim::ACCOUNT_TOKEN;
 
@@ -172,7 +172,6 @@ async fn kestra_flows_up_refresh_down_and_reap_run_in_the_image() {
             ("RAILWAY_TOKEN", ACCOUNT_TOKEN.to_owned()),
             ("GITHUB_TOKEN", GITHUB_TOKEN.to_owned()),
             ("WPSTAGE_ANONYMIZE_KEY", ANONYMIZE_KEY.to_owned()),
-            ("WPSTAGE_STAGING_PASSWORD", STAGING_PASSWORD.to_owned()),
         ]
         .into(),
         vars: [
@@ -235,7 +234,6 @@ async fn kestra_flows_up_refresh_down_and_reap_run_in_the_image() {
         ("Railway token", ACCOUNT_TOKEN),
         ("GitHub token", GITHUB_TOKEN),
         ("anonymize key", ANONYMIZE_KEY),
-        ("staging password", STAGING_PASSWORD),
     ] {
         for finished in [&up, &refresh, &down, &reap] {
             assert!(
