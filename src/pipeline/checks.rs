@@ -78,9 +78,11 @@ impl StreamTransforms {
             if text_cols.is_empty() {
                 continue;
             }
+            // As raw bytes: a SQL_ASCII source holds bytes its UTF-8 clients are refused; the
+            // patterns looked for are ASCII, so a lossy read finds them all the same.
             let select: Vec<String> = text_cols
                 .iter()
-                .map(|c| format!("{}::text", quote_ident(c)))
+                .map(|c| format!("convert_to({}::text, 'SQL_ASCII')", quote_ident(c)))
                 .collect();
             let sql = format!(
                 "SELECT {} FROM {} LIMIT {SAMPLE_ROWS}",
@@ -93,7 +95,8 @@ impl StreamTransforms {
                 .with_context(|| format!("sampling {}", t.display_name()))?;
             for (i, col) in text_cols.iter().enumerate() {
                 let hit = rows.iter().any(|r| {
-                    r.get::<_, Option<String>>(i).is_some_and(|v| {
+                    r.get::<_, Option<Vec<u8>>>(i).is_some_and(|raw| {
+                        let v = String::from_utf8_lossy(&raw);
                         v.len() < 200 && transform::looks_like_pii(v.trim()).is_some()
                     })
                 });

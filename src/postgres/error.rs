@@ -32,6 +32,8 @@ pub enum PgErrorKind {
     PermissionDenied,
     DiskFull,
     ConnectionLost,
+    /// No free connection slot (server, role or database limit).
+    TooManyClients,
     Other,
 }
 
@@ -88,7 +90,7 @@ pub fn classify(err: &tokio_postgres::Error) -> PgErrorKind {
             {
                 PgErrorKind::ConnectionLost
             }
-            c if *c == SqlState::TOO_MANY_CONNECTIONS => PgErrorKind::Unreachable,
+            c if *c == SqlState::TOO_MANY_CONNECTIONS => PgErrorKind::TooManyClients,
             _ => PgErrorKind::Other,
         };
     }
@@ -169,6 +171,11 @@ fn describe(side: Side, server: &str, doing: &str, kind: &PgErrorKind, detail: &
              connection or an administrator ended the session; rerun when the server is back — \
              nothing partial was kept."
         ),
+        (PgErrorKind::TooManyClients, _) => format!(
+            "the server has too many clients ({detail}). Lower --jobs (wpstage opens one \
+             connection per job on each side, plus three), close idle sessions, or raise \
+             max_connections or the role's CONNECTION LIMIT, then rerun."
+        ),
         (PgErrorKind::Other, _) => format!("{detail}."),
     };
     format!("{what}: {fix}")
@@ -200,5 +207,15 @@ mod tests {
             "28P01",
         );
         assert!(m.contains("source database URL"), "{m}");
+        let m = describe(
+            Side::Source,
+            "s:1/x",
+            "connecting",
+            &PgErrorKind::TooManyClients,
+            "53300: sorry, too many clients already",
+        );
+        assert!(m.contains("too many clients"), "{m}");
+        assert!(m.contains("Lower --jobs"), "{m}");
+        assert!(!m.contains("could not be reached"), "{m}");
     }
 }

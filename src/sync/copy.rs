@@ -76,6 +76,11 @@ pub struct CopyContext {
     pub progress: Arc<Progress>,
     pub transforms: Option<Arc<dyn Transforms>>,
     pub results: Mutex<Vec<JobResult>>,
+    /// The source is SQL_ASCII: its bytes are read as stored (its server would refuse to send
+    /// non-UTF-8 bytes to a UTF-8 client, naming no table or row).
+    pub raw_source: bool,
+    /// Check every row is UTF-8 (a SQL_ASCII source into a target that checks encodings).
+    pub check_utf8: bool,
 }
 
 /// SQL that opens a read-only transaction on the exported snapshot. `row_security = off` makes a
@@ -103,6 +108,13 @@ pub async fn worker(ctx: Arc<CopyContext>) -> anyhow::Result<()> {
                 &e,
             )
         })?;
+    if ctx.raw_source {
+        src.batch_execute("SET client_encoding = 'SQL_ASCII'")
+            .await
+            .map_err(|e| {
+                PgError::from_driver(Side::Source, &source_server, "reading bytes as stored", &e)
+            })?;
+    }
     let dst = match &ctx.build {
         Some(url) => {
             let client = connect(url, Side::Target).await?;
@@ -223,6 +235,11 @@ async fn copy_job(
     while let Some(row) = stream.next().await {
         let row = row.map_err(src_err)?;
         rows += 1;
+        if ctx.check_utf8
+            && let Err(bad) = super::encoding::check_row(&row, &job.table, rows)
+        {
+            return Err(invalid_bytes(&source_server, &job.table, &bad).into());
+        }
         bytes += row.len() as u64;
         pending_rows += 1;
         pending_bytes += row.len() as u64;
@@ -282,6 +299,25 @@ async fn copy_job(
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+fn invalid_bytes(server: &str, table: &Table, bad: &super::encoding::InvalidBytes) -> PgError {
+    PgError::new(
+        Side::Source,
+        PgErrorKind::Other,
+        format!(
+            "The source database ({server}) holds a value that is not valid UTF-8 in {}, column \
+             {}, row {} (byte 0x{:02X}): the source's encoding is SQL_ASCII, which stores any \
+             bytes, and the target's encoding refuses them. Fix that value on the source, or \
+             convert the source database to UTF8 from the encoding its text really uses (for \
+             example pg_dump --encoding=LATIN1 restored into a database created with ENCODING \
+             'UTF8'), then rerun; the target was left as it was.",
+            table.display_name(),
+            bad.column,
+            bad.key,
+            bad.byte,
+        ),
+    )
 }
 
 /// Runs independent statements on `jobs` target connections (post-data, ANALYZE).

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod copy;
+pub mod encoding;
 pub mod exclude;
 pub mod fault_hook;
 pub mod guard;
@@ -13,6 +14,8 @@ pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod schema;
+mod session;
+pub mod slots;
 pub mod target;
 
 use std::collections::HashMap;
@@ -30,10 +33,9 @@ pub use report::{Mode, PhaseTime, SyncReport, TableReport};
 use schedule::{Scheduler, TableSql};
 
 use crate::postgres::tools::PgDump;
-use crate::postgres::{
-    DbUrl, PgError, Side, connect, connect_source, quote_ident, quote_literal, server_major,
-};
+use crate::postgres::{DbUrl, PgError, Side, connect, connect_source, server_major};
 use identity::SourceIdentity;
+use session::{export_snapshot, server_encoding, set_sequences, target_settings};
 
 /// Everything `sync` needs, validated by the caller.
 #[derive(Debug, Clone)]
@@ -111,6 +113,17 @@ pub async fn sync_with(
     fault_hook::reached(fault_hook::Phase::Snapshot).await;
     let tables = catalog::tables(&exporter, &source_server, source_major).await?;
     let sequences = catalog::sequences(&exporter, &source_server).await?;
+    let source_encoding = server_encoding(&exporter, Side::Source, &source_server).await?;
+    let source_slots = slots::read(&exporter, Side::Source, &source_server).await?;
+    // The identity check opens one more source session for the whole run.
+    let (workers, lowered) = slots::cap(
+        opts.jobs,
+        opts.jobs,
+        source_slots.for_source() - 1,
+        Side::Source,
+        &source_server,
+        source_slots,
+    )?;
     let exclusions = exclude::plan(&exporter, &source_server, &tables, opts.waste).await?;
     let jobs = plan_jobs(
         &exporter,
@@ -121,7 +134,10 @@ pub async fn sync_with(
         &exclusions,
     )
     .await?;
-    let mut warnings = Vec::new();
+    if let Some(w) = &lowered {
+        tracing::warn!("{w}");
+    }
+    let mut warnings: Vec<String> = lowered.into_iter().collect();
     if let Some(t) = &transforms {
         warnings.extend(
             t.prepare(&tables, &exporter)
@@ -153,6 +169,9 @@ pub async fn sync_with(
         tables,
         sequences,
         jobs,
+        workers,
+        source_encoding,
+        check_utf8: false,
         transforms,
         source_major,
         warnings,
@@ -200,6 +219,11 @@ struct Run<'a> {
     tables: Vec<catalog::Table>,
     sequences: Vec<catalog::Sequence>,
     jobs: Vec<CopyJob>,
+    /// Copy workers: `--jobs`, lowered to what both servers' free connection slots allow.
+    workers: usize,
+    source_encoding: String,
+    /// Rows are checked to be UTF-8 before the target refuses them (see [`encoding`]).
+    check_utf8: bool,
     transforms: Option<Arc<dyn Transforms>>,
     source_major: u32,
     warnings: Vec<String>,
@@ -232,6 +256,22 @@ impl Run<'_> {
             )
         })?;
         let settings = target_settings(&ddl, build).await;
+        let target_encoding = server_encoding(&ddl, Side::Target, &build_server).await?;
+        self.check_utf8 = encoding::needs_check(&self.source_encoding, &target_encoding);
+        let target_slots = slots::read(&ddl, Side::Target, &build_server).await?;
+        let (workers, lowered) = slots::cap(
+            self.opts.jobs,
+            self.workers,
+            target_slots.for_target(),
+            Side::Target,
+            &build_server,
+            target_slots,
+        )?;
+        self.workers = workers;
+        if let Some(w) = lowered {
+            tracing::warn!("{w}");
+            self.warnings.push(w);
+        }
         phases.mark("pre-data");
 
         // Indexes and constraints of a table are built as soon as its rows are in, then it is
@@ -319,10 +359,12 @@ impl Run<'_> {
             progress: Arc::clone(&progress),
             transforms: self.transforms.clone(),
             results: Mutex::new(Vec::new()),
+            raw_source: encoding::is_raw(&self.source_encoding),
+            check_utf8: self.check_utf8,
         });
         let reporter = progress::spawn_reporter(Arc::clone(&progress), self.opts.progress_every);
         let mut set = tokio::task::JoinSet::new();
-        for _ in 0..self.opts.jobs.max(1) {
+        for _ in 0..self.workers {
             set.spawn(copy::worker(Arc::clone(&ctx)));
         }
         let outcome = copy::join_all(set).await;
@@ -369,7 +411,7 @@ impl Run<'_> {
             source_server_major: self.source_major,
             target_server_major: None,
             pg_dump: String::new(),
-            jobs: self.opts.jobs,
+            jobs: self.workers,
             rows: tables.iter().map(|t| t.rows).sum(),
             bytes: tables.iter().map(|t| t.bytes).sum(),
             tables,
@@ -383,35 +425,6 @@ impl Run<'_> {
             revisions: self.exclusions.revisions.clone(),
         }
     }
-}
-
-async fn export_snapshot(exporter: &Client, server: &str) -> Result<String, PgError> {
-    let err = |e: tokio_postgres::Error| {
-        PgError::from_driver(Side::Source, server, "exporting a snapshot", &e)
-    };
-    exporter
-        .batch_execute(
-            "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0; \
-             SET row_security = off; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        )
-        .await
-        .map_err(err)?;
-    let row = exporter
-        .query_one("SELECT pg_export_snapshot()", &[])
-        .await
-        .map_err(err)?;
-    let snapshot: String = row.get(0);
-    // The id is formatted into SQL and a command line: accept only its documented shape.
-    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(PgError::new(
-            Side::Source,
-            crate::postgres::PgErrorKind::Other,
-            format!(
-                "The source database ({server}) returned an unexpected snapshot id {snapshot:?}."
-            ),
-        ));
-    }
-    Ok(snapshot)
 }
 
 async fn plan_jobs(
@@ -458,50 +471,4 @@ async fn plan_jobs(
     }
     jobs.sort_by_key(|j| std::cmp::Reverse(j.estimated_bytes));
     Ok(jobs)
-}
-
-/// Session settings that speed loading without changing data.
-async fn target_settings(client: &Client, url: &DbUrl) -> String {
-    let mut settings = String::from(
-        "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; \
-         SET statement_timeout = 0; SET lock_timeout = 0; \
-         SET idle_in_transaction_session_timeout = 0;",
-    );
-    // lz4 TOAST compression is cheaper to write than pglz; not every server is built with it.
-    match client
-        .batch_execute("SET default_toast_compression = 'lz4'")
-        .await
-    {
-        Ok(()) => settings.push_str(" SET default_toast_compression = 'lz4';"),
-        Err(e) => tracing::info!(target = %url, error = %e, "lz4 TOAST compression unavailable"),
-    }
-    settings
-}
-
-async fn set_sequences(
-    client: &Client,
-    server: &str,
-    sequences: &[catalog::Sequence],
-) -> Result<(), PgError> {
-    let sql: String = sequences
-        .iter()
-        .map(|s| {
-            let name = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.name));
-            // Exactly as on the source: a never-used sequence keeps `is_called = false`, so the
-            // first id on staging is the one production would hand out next.
-            format!(
-                "SELECT pg_catalog.setval({}, {}, {});",
-                quote_literal(&name),
-                s.last_value,
-                s.is_called
-            )
-        })
-        .collect();
-    if sql.is_empty() {
-        return Ok(());
-    }
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| PgError::from_driver(Side::Target, server, "setting sequences", &e))
 }
