@@ -101,6 +101,13 @@ pub fn outcome_text(o: &Outcome) -> String {
             for name in &o.reaped {
                 push(&mut s, format!("{verb} {name}"));
             }
+            let verb = if o.dry_run { "would remove" } else { "removed" };
+            for name in &o.reaped_helpers {
+                push(
+                    &mut s,
+                    format!("{verb} {name} (left by an interrupted copy)"),
+                );
+            }
         }
     }
     for f in &o.fidelity {

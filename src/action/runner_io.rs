@@ -149,6 +149,20 @@ pub fn reap_summary(o: &Outcome) -> String {
             md.push_str(&format!("- `{}`\n", name.replace('`', "'")));
         }
     }
+    if !o.reaped_helpers.is_empty() {
+        let verb = if o.dry_run {
+            "would be removed (dry run)"
+        } else {
+            "removed"
+        };
+        md.push_str(&format!(
+            "\n{} helper database(s) left by interrupted copies {verb}:\n\n",
+            o.reaped_helpers.len()
+        ));
+        for name in &o.reaped_helpers {
+            md.push_str(&format!("- `{}`\n", name.replace('`', "'")));
+        }
+    }
     for w in &o.warnings {
         md.push_str(&format!("\n> {}\n", w.replace(['\r', '\n'], " ")));
     }

@@ -299,7 +299,8 @@ pub async fn reap(args: ReapArgs) -> anyhow::Result<()> {
         .await)?;
     if !args.yes {
         eprintln!(
-            "dry run: nothing was deleted; rerun with --yes to delete the environments listed"
+            "dry run: nothing was deleted; rerun with --yes to delete the environments and \
+             helper databases listed"
         );
     }
     print_outcome(&outcome, args.lifecycle.report)

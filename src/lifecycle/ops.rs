@@ -7,7 +7,7 @@ use super::app_vars::app_variables;
 use super::config::LifecycleConfig;
 use super::data;
 use super::outcome::{Operation, Outcome};
-use crate::platform::{EnvRef, Platform};
+use crate::platform::{EnvRef, Platform, RunLock};
 use crate::sync::PhaseTime;
 
 /// `up`: what to bring up.
@@ -47,6 +47,12 @@ impl fmt::Display for Failure {
         let what = match (self.outcome.created, self.rolled_back) {
             (true, true) => "; the environment created by this run was deleted again",
             (true, false) => "; the environment created by this run was kept (--keep-on-failure)",
+            (false, _)
+                if self.outcome.operation != Operation::Reap
+                    && self.outcome.environment_id.is_none() =>
+            {
+                "; nothing was changed"
+            }
             (false, _) => "; the existing environment keeps its previous state",
         };
         write!(
@@ -100,8 +106,36 @@ fn expires(cfg: &LifecycleConfig) -> Option<String> {
 }
 
 /// Brings the PR's environment up: creates it (or reuses it), copies production data into it on
-/// creation (or when asked), deploys the PR's head commit and returns where to find it.
+/// creation (or when asked), deploys the PR's head commit and returns where to find it. Another
+/// `up` or `refresh` for the same PR that is still running makes it fail at once, changing
+/// nothing.
 pub async fn up(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    req: &UpRequest,
+) -> anyhow::Result<Outcome> {
+    let lock = hold(platform, cfg, Operation::Up, req.pr).await?;
+    let result = up_held(platform, cfg, req).await;
+    lock.release().await;
+    result
+}
+
+/// Keeps other runs off the PR's environment, or fails (step `lock environment`) when one is on it.
+async fn hold(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    op: Operation,
+    pr: u64,
+) -> anyhow::Result<RunLock> {
+    let name = cfg.environment_name(pr);
+    platform.lock_environment(&name).await.map_err(|cause| {
+        let mut outcome = Outcome::new(op, platform.name(), &name);
+        outcome.pr = Some(pr);
+        fail("lock environment", outcome, false, cause)
+    })
+}
+
+async fn up_held(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     req: &UpRequest,
@@ -304,8 +338,20 @@ pub async fn down(
     Ok(outcome)
 }
 
-/// Re-copies production into the PR's environment; on failure staging keeps its old data.
+/// Re-copies production into the PR's environment; on failure staging keeps its old data. Like
+/// `up`, it fails at once while another run for the PR is on the environment.
 pub async fn refresh(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    pr: u64,
+) -> anyhow::Result<Outcome> {
+    let lock = hold(platform, cfg, Operation::Refresh, pr).await?;
+    let result = refresh_held(platform, cfg, pr).await;
+    lock.release().await;
+    result
+}
+
+async fn refresh_held(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     pr: u64,
@@ -342,7 +388,8 @@ pub async fn refresh(
     }
 }
 
-/// Deletes wpstage's environments that are older than `max_age` or whose PR is closed.
+/// Deletes wpstage's environments that are older than `max_age` or whose PR is closed, and the
+/// helper databases interrupted copies left beside environments (never one a run is using).
 pub async fn reap(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
@@ -382,6 +429,22 @@ pub async fn reap(
             })?;
         }
         outcome.reaped.push(info.env.name.clone());
+    }
+    match platform.reap_helpers(&cfg.prefix, req.dry_run).await {
+        Ok(sweep) => {
+            outcome.reaped_helpers = sweep.removed;
+            outcome
+                .warnings
+                .extend(sweep.in_use.into_iter().map(|name| {
+                    format!(
+                        "the helper database {name} is in use by a running copy and was left \
+                         alone (that run removes it, or a later reap)"
+                    )
+                }));
+        }
+        Err(e) => outcome.warnings.push(format!(
+            "leftover helper databases could not be looked for ({e:#}); rerun reap to remove them"
+        )),
     }
     match platform.unmarked_candidates().await {
         Ok(found) => outcome.warnings.extend(

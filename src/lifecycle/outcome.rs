@@ -115,6 +115,9 @@ pub struct Outcome {
     pub expires_at: Option<String>,
     /// `reap`: environments deleted (or that would be, in a dry run).
     pub reaped: Vec<String>,
+    /// `reap`: helper databases (`…__wpstage_next`, `…__wpstage_old`) that interrupted copies
+    /// left behind, removed (or that would be, in a dry run).
+    pub reaped_helpers: Vec<String>,
     pub dry_run: bool,
     pub warnings: Vec<String>,
     pub duration_seconds: f64,
@@ -140,6 +143,7 @@ impl Outcome {
             fidelity: Vec::new(),
             expires_at: None,
             reaped: Vec::new(),
+            reaped_helpers: Vec::new(),
             dry_run: false,
             warnings: Vec::new(),
             duration_seconds: 0.0,

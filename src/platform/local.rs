@@ -8,13 +8,18 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
-use super::{ApiUse, EnvInfo, EnvRef, Platform};
+use super::{ApiUse, EnvInfo, EnvRef, Platform, RunInProgress, RunLock};
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
 use crate::sync::helpers;
 
 const MARKER: &str = "wpstage:managed";
+
+/// The advisory lock a lifecycle run holds on its environment (`$1`: the environment's name),
+/// in a session on the `--server` database. Apart from the sync lock on the same database.
+const ENV_LOCK_KEY: &str = "hashtext('wpstage-env:' || $1::text)::int8";
 
 /// Settings of the local platform.
 #[derive(Debug, Clone)]
@@ -90,10 +95,23 @@ impl Platform for LocalPlatform {
 
     async fn create_environment(&self, name: &str, pr: u64) -> anyhow::Result<EnvRef> {
         let client = self.admin().await?;
-        client
+        if let Err(e) = client
             .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
             .await
-            .with_context(|| format!("creating database {name:?} on the staging server"))?;
+        {
+            // It was not there a moment ago: another run (one that takes no lock) made it.
+            let code = e.code();
+            if code == Some(&SqlState::DUPLICATE_DATABASE)
+                || code == Some(&SqlState::UNIQUE_VIOLATION)
+            {
+                return Err(RunInProgress {
+                    name: name.to_owned(),
+                }
+                .into());
+            }
+            return Err(anyhow::Error::new(e)
+                .context(format!("creating database {name:?} on the staging server")));
+        }
         let created = humantime::format_rfc3339_seconds(SystemTime::now());
         let marker = format!("{MARKER} pr={pr} created={created}");
         let mark = format!(
@@ -142,6 +160,31 @@ impl Platform for LocalPlatform {
             helpers::drop_database(&client, &helper, major, &server).await?;
         }
         Ok(found.is_some())
+    }
+
+    async fn lock_environment(&self, name: &str) -> anyhow::Result<RunLock> {
+        let session = self.admin().await?;
+        let taken: bool = session
+            .query_one(
+                &format!("SELECT pg_try_advisory_lock({ENV_LOCK_KEY})"),
+                &[&name],
+            )
+            .await
+            .context("taking the environment's lock on the staging server")?
+            .get(0);
+        if !taken {
+            return Err(RunInProgress {
+                name: name.to_owned(),
+            }
+            .into());
+        }
+        let unlock = format!("SELECT pg_advisory_unlock({ENV_LOCK_KEY})");
+        Ok(RunLock::session(session, unlock, name))
+    }
+
+    async fn reap_helpers(&self, prefix: &str, dry_run: bool) -> anyhow::Result<helpers::Sweep> {
+        let session = helpers::connect_lock_session(&self.server).await?;
+        Ok(helpers::sweep(&session, &self.server, prefix, dry_run).await?)
     }
 
     async fn list_environments(&self) -> anyhow::Result<Vec<EnvInfo>> {

@@ -69,6 +69,68 @@ pub struct ApiUse {
     pub polls: u64,
 }
 
+/// Another wpstage run holds the environment (see [`Platform::lock_environment`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another wpstage run for environment {name} is in progress; rerun when it has finished \
+     (staging then holds that run's complete copy)"
+)]
+pub struct RunInProgress {
+    pub name: String,
+}
+
+/// Keeps other wpstage runs off one environment while it is held; see
+/// [`Platform::lock_environment`]. Dropping it releases it too (when its session closes);
+/// [`RunLock::release`] does so at once.
+#[derive(Default)]
+pub struct RunLock {
+    held: Option<HeldLock>,
+}
+
+/// A session holding a lock, and the statement that releases it (`$1`: the environment).
+struct HeldLock {
+    session: tokio_postgres::Client,
+    unlock: String,
+    name: String,
+}
+
+impl RunLock {
+    /// A lock that keeps nothing off (a platform without a place to hold one).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// A lock on environment `name` held by `session`; `unlock` releases it (`$1`: `name`).
+    pub fn session(session: tokio_postgres::Client, unlock: String, name: &str) -> Self {
+        Self {
+            held: Some(HeldLock {
+                session,
+                unlock,
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// Lets other runs in now.
+    pub async fn release(self) {
+        if let Some(held) = self.held
+            && let Err(e) = held.session.query(&held.unlock, &[&held.name]).await
+        {
+            // The lock ends with the session, which closes now.
+            tracing::debug!(error = %e, "releasing the lock on {}", held.name);
+        }
+    }
+}
+
+impl std::fmt::Debug for RunLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.held {
+            Some(held) => write!(f, "RunLock({})", held.name),
+            None => f.write_str("RunLock(none)"),
+        }
+    }
+}
+
 /// A place to create per-PR staging environments.
 pub trait Platform: Send + Sync {
     /// `railway` or `local`.
@@ -152,6 +214,27 @@ pub trait Platform: Send + Sync {
     /// never marked), for `reap` to name; never deleted automatically.
     fn unmarked_candidates(&self) -> impl Future<Output = anyhow::Result<Vec<EnvRef>>> + Send {
         async { Ok(Vec::new()) }
+    }
+
+    /// Keeps other wpstage runs off environment `name` (`up`, `refresh`) until the returned lock
+    /// is released or dropped. Fails with [`RunInProgress`] when another run holds it. A
+    /// platform without a place to hold such a lock returns [`RunLock::none`].
+    fn lock_environment(
+        &self,
+        _name: &str,
+    ) -> impl Future<Output = anyhow::Result<RunLock>> + Send {
+        async { Ok(RunLock::none()) }
+    }
+
+    /// Helper databases (`…__wpstage_next`, `…__wpstage_old`) that interrupted copies into
+    /// environments named `prefix…` left behind and that no run is using: removed unless
+    /// `dry_run`. Helpers a run is using are listed apart and never touched.
+    fn reap_helpers(
+        &self,
+        _prefix: &str,
+        _dry_run: bool,
+    ) -> impl Future<Output = anyhow::Result<crate::sync::helpers::Sweep>> + Send {
+        async { Ok(crate::sync::helpers::Sweep::default()) }
     }
 
     /// Differences between the environment and its source other than the intended overrides.

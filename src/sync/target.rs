@@ -9,7 +9,10 @@
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
-use super::helpers::{connect_maintenance, drop_database, side_name, terminate_sessions};
+use super::helpers::{
+    TARGET_LOCK_KEY as LOCK_KEY, connect_maintenance, drop_database, lock_helpers, side_name,
+    terminate_sessions,
+};
 use super::identity::SourceIdentity;
 use super::report::Mode;
 use crate::postgres::{
@@ -38,8 +41,6 @@ const LIST_SETTINGS: &[&str] = &[
     "local_preload_libraries",
 ];
 
-const LOCK_KEY: &str = "hashtext('wpstage-sync:' || $1::text)::int8";
-
 /// User tables (`schema.name`) and other user relations of the target.
 struct Contents {
     tables: Vec<String>,
@@ -67,6 +68,8 @@ pub async fn prepare(
         .ensure_not_source(&control, &server, &[target.dbname(), &next, &old])
         .await?;
     lock(&control, target.dbname(), &server).await?;
+    // Held until the run ends, like the target's lock: `reap` never drops a helper in use.
+    lock_helpers(&control, &[&next, &old], &server).await?;
     let contents = contents(target).await?;
     if !allow_empty_source
         && let Some(why) =

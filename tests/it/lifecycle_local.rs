@@ -8,7 +8,7 @@ use wpstage::platform::local::LocalPlatform;
 
 use crate::support::{client, clusters, fresh_db, strings, table_digests, wordpress_source};
 
-fn platform(
+pub(crate) fn platform(
     source: wpstage::postgres::DbUrl,
     prefix_tag: &str,
 ) -> (LocalPlatform, LifecycleConfig) {
@@ -36,7 +36,7 @@ pub(crate) fn up_req(pr: u64) -> UpRequest {
     }
 }
 
-async fn database_exists(name: &str) -> bool {
+pub(crate) async fn database_exists(name: &str) -> bool {
     let admin = client(&clusters().staging.url("postgres")).await;
     admin
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])

@@ -15,6 +15,7 @@ mod fake_github;
 mod fault_proxy;
 mod faults;
 mod lifecycle_local;
+mod lifecycle_local_runs;
 mod lifecycle_railway;
 mod lifecycle_railway_behaves;
 mod lifecycle_railway_faults;

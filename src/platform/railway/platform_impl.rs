@@ -239,6 +239,14 @@ impl Platform for RailwayPlatform {
         Ok(vars.expose(name).map(str::to_owned))
     }
 
+    // `lock_environment` and `reap_helpers` keep their defaults (no lock, no helpers) here.
+    // Railway has no session wpstage could hold a lock in; the workflows run one job per PR at a
+    // time (a `concurrency:` group, see the README), and the sync lock inside the PR database
+    // still keeps two copies apart. Helper databases live inside each environment's own
+    // PostgreSQL: deleting a reaped environment deletes them with it, and the next copy into a
+    // kept environment removes what an interrupted one left; reaching every environment's
+    // database (a TCP proxy each) just to look for leftovers is not worth its cost.
+
     #[instrument(skip(self))]
     async fn unmarked_candidates(&self) -> anyhow::Result<Vec<EnvRef>> {
         Ok(self.unmarked().await?)
