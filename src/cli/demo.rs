@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::{default_jobs, parse_size};
+use super::{default_jobs, parse_database_size};
 use crate::action::comment;
 use crate::generate::GenerateSpec;
 use crate::lifecycle::{self, LifecycleConfig, UpRequest};
@@ -22,7 +22,7 @@ pub struct DemoArgs {
     #[arg(long, env = "WPSTAGE_DEMO_SERVER_URL", hide_env_values = true)]
     server: Option<String>,
     /// Size of the generated production database.
-    #[arg(long, default_value = "100MB", value_parser = parse_size)]
+    #[arg(long, default_value = "100MB", value_parser = parse_database_size)]
     size: u64,
     /// Remove what an earlier `demo --server` left (the PR environment and the demo production DB).
     #[arg(long)]
@@ -31,6 +31,8 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut clusters = Vec::new();
+    // Set-up steps a PR's run does not have (its production and staging already exist).
+    let mut setup: Vec<(String, f64)> = Vec::new();
     let (prod_server, staging_server) = match &args.server {
         Some(url) => {
             let url = DbUrl::parse(url, "demo server")?;
@@ -42,12 +44,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 return Ok(());
             }
             eprintln!("demo: starting two throwaway PostgreSQL clusters (production, staging)…");
+            let started = std::time::Instant::now();
             let (prod, staging) = tokio::task::spawn_blocking(|| {
                 let opts = ClusterOptions::default();
                 Ok::<_, anyhow::Error>((TempCluster::start(&opts)?, TempCluster::start(&opts)?))
             })
             .await??;
             let urls = (prod.url("postgres"), staging.url("postgres"));
+            setup.push((
+                "start two PostgreSQL clusters".to_owned(),
+                started.elapsed().as_secs_f64(),
+            ));
             clusters.push(prod);
             clusters.push(staging);
             urls
@@ -75,7 +82,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("dropped the demo production database {PRODUCTION_DB}");
         return Ok(());
     }
-    let source = ensure_production(&prod_server, args.size).await?;
+    let production = ensure_production(&prod_server, args.size).await?;
+    let source = production.url.clone();
+    if let Some(seconds) = production.generated_seconds {
+        setup.push((
+            format!(
+                "generate production ({:.1} MB on disk)",
+                production.disk_bytes as f64 / 1048576.0
+            ),
+            seconds,
+        ));
+    }
     eprintln!("demo: bringing up PR #{PR} on the local platform…");
     let req = UpRequest {
         pr: PR,
@@ -85,7 +102,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         keep_on_failure: false,
     };
     let outcome = lifecycle::up(&platform, &cfg, &req).await?;
+    if !setup.is_empty() {
+        println!("{:<40} {:>6}", "demo set-up (not part of a PR's run)", "s");
+        for (step, seconds) in &setup {
+            println!("{step:<40} {seconds:>6.2}");
+        }
+        println!();
+    }
     println!("{}", crate::report::outcome_text(&outcome));
+    println!("{}", explain(&outcome, production.disk_bytes));
     let ctx = comment::Context {
         marker: String::new(),
         pr: PR,
@@ -112,8 +137,75 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a newcomer wonders about the numbers above.
+fn explain(outcome: &lifecycle::Outcome, disk_bytes: u64) -> String {
+    let mut notes = vec![format!(
+        "preview: {} is not served: the local platform makes the PR's database only and runs no \
+         WordPress; on Railway this address is the PR's own WordPress.",
+        outcome.preview_url.as_deref().unwrap_or("the preview URL")
+    )];
+    if let Some(data) = &outcome.data {
+        notes.push(format!(
+            "sizes: production takes {:.1} MB on disk (rows, indexes, TOAST, free space); `data` \
+             counts the {:.1} MB of rows streamed (COPY text, no indexes: they are rebuilt), after \
+             the {} rows the copy rules leave out (logs, sessions, caches).",
+            disk_bytes as f64 / 1048576.0,
+            data.bytes as f64 / 1048576.0,
+            data.rows_dropped,
+        ));
+        let columns = anonymized_columns(data);
+        if !columns.is_empty() {
+            notes.push(format!("anonymized columns ({}):", columns.len()));
+            let mut by_table: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+            for (table, column) in &columns {
+                by_table.entry(table).or_default().push(column);
+            }
+            for (table, columns) in by_table {
+                notes.push(format!("  {table}: {}", columns.join(", ")));
+            }
+        }
+    }
+    notes.join("\n")
+}
+
+/// (table, column) of every column whose values were replaced, from the transform report.
+fn anonymized_columns(data: &lifecycle::DataSummary) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> = data
+        .transform_report
+        .as_ref()
+        .and_then(|r| r.get("tables"))
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|table| {
+            let name = table
+                .get("table")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?");
+            table
+                .get("columns")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|c| c.get("anonymized").and_then(serde_json::Value::as_u64) > Some(0))
+                .filter_map(|c| c.get("column").and_then(serde_json::Value::as_str))
+                .map(move |column| (name.to_owned(), column.to_owned()))
+        })
+        .collect();
+    columns.sort();
+    columns
+}
+
+/// The demo's production database and what it took to make it.
+struct Production {
+    url: DbUrl,
+    disk_bytes: u64,
+    /// `None`: reused from an earlier run.
+    generated_seconds: Option<f64>,
+}
+
 /// The demo production database: generated once, reused when it already has data.
-async fn ensure_production(server: &DbUrl, size: u64) -> anyhow::Result<DbUrl> {
+async fn ensure_production(server: &DbUrl, size: u64) -> anyhow::Result<Production> {
     let admin = connect(server, Side::Source).await?;
     let exists = admin
         .query_opt(
@@ -125,7 +217,11 @@ async fn ensure_production(server: &DbUrl, size: u64) -> anyhow::Result<DbUrl> {
     let url = server.with_dbname(PRODUCTION_DB);
     if exists && crate::lifecycle::data::has_tables(&url).await? {
         eprintln!("demo: reusing the generated production database {PRODUCTION_DB}");
-        return Ok(url);
+        return Ok(Production {
+            disk_bytes: database_bytes(&admin).await?,
+            url,
+            generated_seconds: None,
+        });
     }
     if !exists {
         admin
@@ -148,5 +244,16 @@ async fn ensure_production(server: &DbUrl, size: u64) -> anyhow::Result<DbUrl> {
         report.database_bytes as f64 / 1048576.0,
         report.seconds
     );
-    Ok(url)
+    Ok(Production {
+        disk_bytes: database_bytes(&admin).await?,
+        url,
+        generated_seconds: Some(report.seconds),
+    })
+}
+
+async fn database_bytes(admin: &tokio_postgres::Client) -> anyhow::Result<u64> {
+    let row = admin
+        .query_one("SELECT pg_database_size($1)", &[&PRODUCTION_DB])
+        .await?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }

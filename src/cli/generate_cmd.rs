@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ReportFormat, default_jobs, parse_size};
+use super::{ReportFormat, default_jobs, parse_database_size};
 use crate::generate::GenerateSpec;
 use crate::postgres::DbUrl;
 use crate::sync::progress::mb;
@@ -13,7 +13,7 @@ pub struct GenerateArgs {
     #[arg(long, env = "WPSTAGE_TARGET_URL", hide_env_values = true)]
     target: String,
     /// Size of the database to generate (10MB … 5GB), within ±10%.
-    #[arg(long, default_value = "100MB", value_parser = parse_size)]
+    #[arg(long, default_value = "100MB", value_parser = parse_database_size)]
     size: u64,
     /// The production site URL written into the data.
     #[arg(long, default_value = "https://www.client-site.example")]

@@ -163,6 +163,19 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((value * factor as f64).round() as u64)
 }
 
+/// A size the data generator can make (10 MB to 5 GiB), checked before any work starts.
+pub fn parse_database_size(text: &str) -> Result<u64, String> {
+    use crate::generate::{MAX_TARGET_BYTES, MIN_TARGET_BYTES};
+    let bytes = parse_size(text)?;
+    if (MIN_TARGET_BYTES..=MAX_TARGET_BYTES).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "{text:?} is out of range: the generator makes databases of 10MB to 5GB"
+        ))
+    }
+}
+
 /// Parses durations such as `7d`, `12h`, `90s`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text.trim())
@@ -181,6 +194,15 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("ten MB").is_err());
         assert!(parse_size("10 parsecs").is_err());
+    }
+
+    #[test]
+    fn database_sizes_are_what_the_generator_makes() {
+        assert_eq!(parse_database_size("10MB"), Ok(10 << 20));
+        assert_eq!(parse_database_size("5GB"), Ok(5 << 30));
+        let small = parse_database_size("4MB").unwrap_err();
+        assert!(small.contains("10MB to 5GB"), "{small}");
+        assert!(parse_database_size("6GB").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod base_local;
 mod cli_railway;
 mod cli_usage;
 mod container;
+mod demo;
 mod fake_github;
 mod fault_proxy;
 mod faults;
