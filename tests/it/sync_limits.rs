@@ -31,23 +31,25 @@ async fn limited_source(name: &str, limit: u32) -> DbUrl {
     )
 }
 
+/// `wpstage sync` from `source` to `target` without anonymization (these tables hold no one).
+fn sync_cli(source: &DbUrl, target: &DbUrl, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "sync",
+        "--source",
+        source.expose(),
+        "--target",
+        target.expose(),
+        "--no-anonymize",
+    ];
+    args.extend_from_slice(extra);
+    run_cli(&args, &[])
+}
+
 #[tokio::test]
 async fn jobs_beyond_the_sources_free_connections_are_lowered_and_the_copy_completes() {
     let source = limited_source("slots_src", 5).await;
     let target = fresh_db(&clusters().staging, "slots_dst").await;
-    let (code, stdout, stderr) = run_cli(
-        &[
-            "sync",
-            "--source",
-            source.expose(),
-            "--target",
-            target.expose(),
-            "--jobs",
-            "100000",
-            "--no-anonymize",
-        ],
-        &[],
-    );
+    let (code, stdout, stderr) = sync_cli(&source, &target, &["--jobs", "100000"]);
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
     let said = format!("{stdout}{stderr}");
     // Five for the role: the snapshot and the identity session leave three for workers.
@@ -67,17 +69,7 @@ async fn a_source_without_a_free_connection_is_reported_as_too_many_clients() {
     let source = limited_source("noslot_src", 1).await;
     let target = fresh_db(&clusters().staging, "noslot_dst").await;
     let before = table_digests(&target).await;
-    let (code, stdout, stderr) = run_cli(
-        &[
-            "sync",
-            "--source",
-            source.expose(),
-            "--target",
-            target.expose(),
-            "--no-anonymize",
-        ],
-        &[],
-    );
+    let (code, stdout, stderr) = sync_cli(&source, &target, &[]);
     assert_eq!(code, 1, "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("The source database"), "{stderr}");
     assert!(stderr.contains("too many clients"), "{stderr}");
@@ -117,17 +109,7 @@ async fn bytes_a_sql_ascii_source_holds_that_utf8_refuses_are_named() {
         .await
         .unwrap();
     let before = table_digests(&target).await;
-    let (code, stdout, stderr) = run_cli(
-        &[
-            "sync",
-            "--source",
-            source.expose(),
-            "--target",
-            target.expose(),
-            "--no-anonymize",
-        ],
-        &[],
-    );
+    let (code, stdout, stderr) = sync_cli(&source, &target, &[]);
     assert_eq!(code, 1, "stdout: {stdout}\nstderr: {stderr}");
     for expected in [
         "The source database",
