@@ -198,13 +198,12 @@ pub fn summarize(
     anonymized: bool,
     random_key: bool,
 ) -> DataSummary {
-    let t = report.transform.clone();
-    let count = |key: &str| -> u64 {
-        t.as_ref()
-            .and_then(|v| v.pointer(&format!("/totals/{key}")))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
+    // No transform report: no transforms ran, so none of them changed anything.
+    let totals = report
+        .transform
+        .as_ref()
+        .map(|t| t.totals.clone())
+        .unwrap_or_default();
     DataSummary {
         snapshot_time,
         tables: report.tables.len(),
@@ -212,11 +211,11 @@ pub fn summarize(
         bytes: report.bytes,
         anonymized,
         random_key: anonymized && random_key,
-        anonymized_columns: count("anonymized_columns"),
-        anonymized_values: count("anonymized_values"),
-        url_replacements: count("url_replacements"),
+        anonymized_columns: totals.anonymized_columns,
+        anonymized_values: totals.anonymized_values,
+        url_replacements: totals.url_replacements,
         rows_dropped: report.tables.iter().map(|t| t.rows_dropped).sum(),
-        transform_report: t,
+        transform_report: report.transform.clone(),
         base: None,
     }
 }
