@@ -5,11 +5,42 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context as _;
+use tokio_postgres::Client;
 
 use super::config::LifecycleConfig;
 use super::outcome::DataSummary;
-use crate::postgres::{DbUrl, Side, connect};
+use crate::postgres::{DbUrl, PgError, Side, connect};
 use crate::sync::{SyncOptions, SyncReport, Transforms, sync};
+
+/// Why the production site URL could not be read from the source.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteUrlError {
+    #[error(
+        "the `home` row of {table} in the source has a NULL option_value, so the production site \
+         URL is unknown. Set it to the site's address (e.g. https://example.com) or set the URL \
+         explicitly (--site-url / the `site_url` input)."
+    )]
+    NullHome { table: String },
+    #[error(
+        "the option_value column of {table} in the source is of type {type_name}, not text, so \
+         its `home` row cannot be read as the production site URL. Set the URL explicitly \
+         (--site-url / the `site_url` input)."
+    )]
+    NotText { table: String, type_name: String },
+    #[error(
+        "{table} in the source has {rows} `home` rows where WordPress keeps one, so the \
+         production site URL is ambiguous. Delete the extra rows or set the URL explicitly \
+         (--site-url / the `site_url` input)."
+    )]
+    ManyHomes { table: String, rows: usize },
+    #[error(
+        "could not find the production site URL: the source has no WordPress options table with \
+         a `home` option. Set it explicitly (--site-url / the `site_url` input)."
+    )]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] PgError),
+}
 
 /// The production site URL: configured, or the source's `home` option.
 pub async fn production_site_url(cfg: &LifecycleConfig, source: &DbUrl) -> anyhow::Result<String> {
@@ -17,34 +48,73 @@ pub async fn production_site_url(cfg: &LifecycleConfig, source: &DbUrl) -> anyho
         return Ok(url.trim_end_matches('/').to_owned());
     }
     let client = connect(source, Side::Source).await?;
+    // Only tables with WordPress's option columns: another application's `options` table is
+    // not the site's, and reading it would fail for the wrong reason.
     let tables = client
         .query(
             "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind = 'r' AND c.relname LIKE '%options' \
-               AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY length(c.relname)",
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid \
+                      AND NOT a.attisdropped AND a.attname IN ('option_name', 'option_value')) = 2 \
+             ORDER BY length(c.relname)",
             &[],
         )
         .await
         .context("looking for the WordPress options table in the source")?;
     for row in tables {
-        let table: String = row.get(0);
-        let sql = format!("SELECT option_value FROM {table} WHERE option_name = 'home'");
-        if let Ok(Some(home)) = client
-            .query_opt(&sql, &[])
-            .await
-            .map(|r| r.map(|r| r.get::<_, String>(0)))
-        {
+        let table: String = row
+            .try_get(0)
+            .context("reading the name of an options table in the source")?;
+        if let Some(home) = home_option(&client, source, &table).await? {
             let home = home.trim().trim_end_matches('/').to_owned();
             if home.starts_with("http://") || home.starts_with("https://") {
                 return Ok(home);
             }
         }
     }
-    anyhow::bail!(
-        "could not find the production site URL: the source has no WordPress options table with a \
-         `home` option. Set it explicitly (--site-url / the `site_url` input)."
-    )
+    Err(SiteUrlError::NotFound.into())
+}
+
+/// The `home` option of `table` (`None`: the table has no such row).
+async fn home_option(
+    client: &Client,
+    source: &DbUrl,
+    table: &str,
+) -> Result<Option<String>, SiteUrlError> {
+    let sql = format!("SELECT option_value FROM {table} WHERE option_name = 'home'");
+    let rows = client.query(&sql, &[]).await.map_err(|e| {
+        PgError::from_driver(
+            Side::Source,
+            &source.host_port(),
+            &format!("reading the `home` option from {table}"),
+            &e,
+        )
+    })?;
+    let row = match rows.as_slice() {
+        [] => return Ok(None),
+        [row] => row,
+        _ => {
+            return Err(SiteUrlError::ManyHomes {
+                table: table.to_owned(),
+                rows: rows.len(),
+            });
+        }
+    };
+    match row.try_get::<_, Option<String>>(0) {
+        Ok(Some(home)) => Ok(Some(home)),
+        Ok(None) => Err(SiteUrlError::NullHome {
+            table: table.to_owned(),
+        }),
+        Err(_) => Err(SiteUrlError::NotText {
+            table: table.to_owned(),
+            type_name: row
+                .columns()
+                .first()
+                .map_or_else(|| "unknown".to_owned(), |c| c.type_().name().to_owned()),
+        }),
+    }
 }
 
 /// The database setting that records a finished copy: an interrupted first copy (the job was
@@ -128,13 +198,12 @@ pub fn summarize(
     anonymized: bool,
     random_key: bool,
 ) -> DataSummary {
-    let t = report.transform.clone();
-    let count = |key: &str| -> u64 {
-        t.as_ref()
-            .and_then(|v| v.pointer(&format!("/totals/{key}")))
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
+    // No transform report: no transforms ran, so none of them changed anything.
+    let totals = report
+        .transform
+        .as_ref()
+        .map(|t| t.totals.clone())
+        .unwrap_or_default();
     DataSummary {
         snapshot_time,
         tables: report.tables.len(),
@@ -142,11 +211,11 @@ pub fn summarize(
         bytes: report.bytes,
         anonymized,
         random_key: anonymized && random_key,
-        anonymized_columns: count("anonymized_columns"),
-        anonymized_values: count("anonymized_values"),
-        url_replacements: count("url_replacements"),
+        anonymized_columns: totals.anonymized_columns,
+        anonymized_values: totals.anonymized_values,
+        url_replacements: totals.url_replacements,
         rows_dropped: report.tables.iter().map(|t| t.rows_dropped).sum(),
-        transform_report: t,
+        transform_report: report.transform.clone(),
         base: None,
     }
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::sync::PhaseTime;
+use crate::transform::RunReport;
 
 /// The lifecycle operation that ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,7 +44,7 @@ pub struct DataSummary {
     pub url_replacements: u64,
     pub rows_dropped: u64,
     /// The full transform report (per table and column), when transforms ran.
-    pub transform_report: Option<serde_json::Value>,
+    pub transform_report: Option<RunReport>,
     /// The base snapshot the data was cloned from (`None`: streamed from production).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,

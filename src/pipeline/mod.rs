@@ -21,8 +21,8 @@ use crate::postgres::quote_ident;
 use crate::sync::catalog::Table;
 use crate::sync::{RowOutcome, RowTransform, Transforms};
 use crate::transform::{
-    self, ColumnInfo, RulesFile, TableInfo, TableTransformer, TransformConfig, TransformSet,
-    UploadsMode, UrlRewrite,
+    self, ColumnInfo, RewrittenUrl, RulesFile, RunReport, RunTotals, TableInfo, TableTransformer,
+    TransformConfig, TransformSet, UploadsMode, UrlRewrite,
 };
 
 /// The transforms of one run, shared by every COPY worker.
@@ -314,36 +314,24 @@ impl Transforms for StreamTransforms {
         self.verify_inner(target).boxed()
     }
 
-    fn report(&self) -> Option<serde_json::Value> {
+    fn report(&self) -> Option<RunReport> {
         let report = self.set().ok()?.report();
-        let totals = report.totals();
-        let anonymized_columns = report
-            .tables
-            .iter()
-            .flat_map(|t| t.columns.iter())
-            .filter(|c| c.anonymized > 0)
-            .count() as u64;
-        let sum =
-            |f: fn(&transform::ColumnReport) -> u64| totals.columns.iter().map(f).sum::<u64>();
         let uncovered = self.uncovered.read().map(|u| u.clone()).unwrap_or_default();
-        Some(serde_json::json!({
-            "anonymize": self.anonymize,
-            "random_key": self.random_key,
-            "url_rewrites": self.rewrites.iter().map(|(f, t)| serde_json::json!({"from": f, "to": t})).collect::<Vec<_>>(),
-            "totals": {
-                "rows_seen": totals.rows_seen,
-                "rows_changed": totals.rows_changed,
-                "rows_dropped": totals.rows_dropped,
-                "values_changed": sum(|c| c.values_changed),
-                "url_replacements": sum(|c| c.url_replacements),
-                "uploads_kept": sum(|c| c.uploads_kept),
-                "uploads_redirected": sum(|c| c.uploads_redirected),
-                "anonymized_values": sum(|c| c.anonymized),
-                "anonymized_columns": anonymized_columns,
-            },
-            "uncovered_pii_columns": uncovered,
-            "names_may_remain": report.scanned_columns(),
-            "tables": report.tables,
-        }))
+        Some(RunReport {
+            anonymize: self.anonymize,
+            random_key: self.random_key,
+            url_rewrites: self
+                .rewrites
+                .iter()
+                .map(|(from, to)| RewrittenUrl {
+                    from: from.clone(),
+                    to: to.clone(),
+                })
+                .collect(),
+            totals: RunTotals::of(&report),
+            uncovered_pii_columns: uncovered,
+            names_may_remain: report.scanned_columns(),
+            tables: report.tables,
+        })
     }
 }

@@ -48,7 +48,7 @@ pub trait Transforms: Send + Sync {
     /// nothing (e.g. the leak check found an original email in the copy). Returns warnings.
     fn verify<'a>(&'a self, target: &'a Client) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
     /// What the transforms did, for the report.
-    fn report(&self) -> Option<serde_json::Value>;
+    fn report(&self) -> Option<crate::transform::RunReport>;
 }
 
 /// The outcome of one job.

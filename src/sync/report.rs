@@ -51,7 +51,7 @@ pub struct SyncReport {
     pub total_seconds: f64,
     /// What the in-stream transforms did (URL rewrite, anonymization), when they ran.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub transform: Option<serde_json::Value>,
+    pub transform: Option<crate::transform::RunReport>,
     pub warnings: Vec<String>,
     /// What the default exclusions left out (logs, sessions, caches; revisions on request).
     pub excluded: Vec<super::exclude::Excluded>,

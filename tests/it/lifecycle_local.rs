@@ -248,3 +248,89 @@ async fn an_interrupted_first_copy_is_redone_by_the_next_up() {
     assert!(again.data.is_none(), "{again:?}");
     lifecycle::down(&p, &cfg, 8).await.unwrap();
 }
+
+/// A source with one `wp_options` table whose option_value column is of type `ty` and whose
+/// `home` and `siteurl` rows hold `home` (an SQL expression).
+async fn options_source(tag: &str, ty: &str, home: &str) -> wpstage::postgres::DbUrl {
+    let url = fresh_db(&clusters().prod, tag).await;
+    client(&url)
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, \
+               option_name varchar(191) NOT NULL, option_value {ty}); \
+             INSERT INTO wp_options (option_name, option_value) \
+               VALUES ('siteurl', {home}), ('home', {home});"
+        ))
+        .await
+        .unwrap();
+    url
+}
+
+async fn site_url_error(source: &wpstage::postgres::DbUrl) -> String {
+    let err = lifecycle::data::production_site_url(&LifecycleConfig::default(), source)
+        .await
+        .expect_err("the source holds no usable site URL");
+    format!("{err:#}")
+}
+
+#[tokio::test]
+async fn the_site_url_is_the_home_option_of_the_wordpress_options_table() {
+    let source = options_source("home_ok", "text", "'https://shop.example/'").await;
+    // A shorter `options` table of another application is not WordPress's: it is passed over.
+    client(&source)
+        .await
+        .batch_execute(
+            "CREATE SCHEMA app; CREATE TABLE app.options (id int, value text); \
+             INSERT INTO app.options VALUES (1, 'x');",
+        )
+        .await
+        .unwrap();
+    let url = lifecycle::data::production_site_url(&LifecycleConfig::default(), &source)
+        .await
+        .unwrap();
+    assert_eq!(url, "https://shop.example");
+}
+
+#[tokio::test]
+async fn a_null_home_option_is_named_with_what_to_do() {
+    let source = options_source("home_null", "text", "NULL").await;
+    let msg = site_url_error(&source).await;
+    for part in ["public.wp_options", "`home`", "NULL", "--site-url"] {
+        assert!(msg.contains(part), "{part:?} missing from: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_home_option_that_is_not_text_is_named_with_what_to_do() {
+    let source = options_source("home_bytea", "bytea", "'https://shop.example'::bytea").await;
+    let msg = site_url_error(&source).await;
+    for part in ["public.wp_options", "bytea", "--site-url"] {
+        assert!(msg.contains(part), "{part:?} missing from: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_options_table_is_reported_not_skipped() {
+    let source = options_source("home_denied", "text", "'https://shop.example'").await;
+    client(&source)
+        .await
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE site_url_reader LOGIN PASSWORD 'reader-pw-41'; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        )
+        .await
+        .unwrap();
+    let reader = wpstage::postgres::DbUrl::parse(
+        &format!(
+            "postgres://site_url_reader:reader-pw-41@127.0.0.1:{}/{}",
+            clusters().prod.port(),
+            source.dbname()
+        ),
+        "source",
+    )
+    .unwrap();
+    let msg = site_url_error(&reader).await;
+    for part in ["wp_options", "permission", "SELECT"] {
+        assert!(msg.contains(part), "{part:?} missing from: {msg}");
+    }
+}

@@ -271,6 +271,25 @@ async fn the_cli_prints_a_json_report() {
             .any(|t| t["table"] == "shop.orders" && t["rows"] == 1000)
     );
     assert!(report["phases"].as_array().unwrap().len() >= 5);
+    // The transform report keeps the keys users read (`transform::run_report` pins them all).
+    let transform = &report["transform"];
+    for key in [
+        "anonymize",
+        "random_key",
+        "url_rewrites",
+        "totals",
+        "uncovered_pii_columns",
+        "names_may_remain",
+        "tables",
+    ] {
+        assert!(transform.get(key).is_some(), "no {key:?} in {transform}");
+    }
+    for key in ["rows_seen", "url_replacements", "anonymized_values"] {
+        assert!(
+            transform["totals"][key].is_u64(),
+            "no {key:?} in {transform}"
+        );
+    }
     for secret in [source.password().unwrap(), target.password().unwrap()] {
         assert!(
             !stdout.contains(&secret) && !stderr.contains(&secret),

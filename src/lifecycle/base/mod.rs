@@ -348,9 +348,7 @@ pub async fn copy_from_base(
     let url_replacements = stats
         .transform_report
         .as_ref()
-        .and_then(|v| v.pointer("/totals/url_replacements"))
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
+        .map_or(0, |r| r.totals.url_replacements);
     Ok(Some(DataSummary {
         snapshot_time: base.snapshot_time.clone(),
         tables: base.tables,

@@ -11,6 +11,7 @@ use crate::lifecycle::TransformSettings;
 use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
 use crate::sync::catalog::{self, Table};
 use crate::sync::{RowOutcome, RowTransform, Transforms};
+use crate::transform::RunReport;
 
 /// Rows are handed to the writer in batches of about this many bytes.
 const BATCH: usize = 1 << 20;
@@ -21,7 +22,7 @@ pub struct RewriteStats {
     pub tables: usize,
     pub rows_read: u64,
     pub rows_changed: u64,
-    pub transform_report: Option<serde_json::Value>,
+    pub transform_report: Option<RunReport>,
 }
 
 /// Rewrites `from` to `to` in `db` and records `synced_at` as its finished-copy marker.
