@@ -172,24 +172,14 @@ fn explain(outcome: &lifecycle::Outcome, disk_bytes: u64) -> String {
 fn anonymized_columns(data: &lifecycle::DataSummary) -> Vec<(String, String)> {
     let mut columns: Vec<(String, String)> = data
         .transform_report
-        .as_ref()
-        .and_then(|r| r.get("tables"))
-        .and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
+        .iter()
+        .flat_map(|report| report.tables.iter())
         .flat_map(|table| {
-            let name = table
-                .get("table")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("?");
             table
-                .get("columns")
-                .and_then(serde_json::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|c| c.get("anonymized").and_then(serde_json::Value::as_u64) > Some(0))
-                .filter_map(|c| c.get("column").and_then(serde_json::Value::as_str))
-                .map(move |column| (name.to_owned(), column.to_owned()))
+                .columns
+                .iter()
+                .filter(|c| c.anonymized > 0)
+                .map(|c| (table.table.clone(), c.column.clone()))
         })
         .collect();
     columns.sort();
