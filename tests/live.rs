@@ -4,8 +4,8 @@
 //! (a throwaway project whose `production` environment runs WordPress and PostgreSQL with a TCP
 //! proxy) and `WPSTAGE_LIVE_SHA` (a commit of the app's repository). Run it with
 //! `cargo test --test live -- --ignored`; it is ignored otherwise and never runs in CI. The
-//! `behaves` tests check issue 10's items 3–6, 9 and 10 against the real API (items 7 and 8 are
-//! not implemented yet).
+//! `behaves` tests check issue 10's items 3–7, 9 and 10 against the real API (item 8 is not
+//! implemented yet).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
@@ -46,7 +46,7 @@ fn up_and_down_on_a_real_railway_project() {
     assert_eq!(down["deleted"], true, "{down}");
 }
 
-/// Railway as it behaves (issue 10, items 3–6, 9 and 10), through the library against the live
+/// Railway as it behaves (issue 10, items 3–7, 9 and 10), through the library against the live
 /// API. Optional: `WPSTAGE_LIVE_BRANCH` (a branch of the app's repository holding
 /// `WPSTAGE_LIVE_SHA`) and `WPSTAGE_LIVE_APP_IMAGE` (an image tag to deploy instead).
 mod behaves {
@@ -89,9 +89,10 @@ mod behaves {
             .unwrap();
     }
 
-    /// Items 3–6 and 10: `--no-wait` returns once the deploy started and keeps the environment;
+    /// Items 3–7 and 10: `--no-wait` returns once the deploy started and keeps the environment;
     /// the deploy is accepted (commit for a repo app, none for an image app); the preview
-    /// domain has production's port; WP_SITEURL keeps production's path.
+    /// domain has production's port; the PR database has a password of its own;
+    /// WP_SITEURL keeps production's path.
     #[tokio::test]
     #[ignore = "live Railway check: needs an account (see the file's doc comment)"]
     async fn no_wait_up_on_a_real_project_points_the_app_at_the_pr() {
@@ -123,6 +124,21 @@ mod behaves {
             anyhow::ensure!(
                 prod_siteurl.is_some() || vars.expose("WP_SITEURL").is_none(),
                 "WP_SITEURL set although production does not set it"
+            );
+            let db = platform.roles().await?.database;
+            let password = |env_id: String| {
+                let (project, db) = (project.clone(), db.id.clone());
+                async move {
+                    let vars = client()
+                        .variables(&project, &env_id, Some(&db), false)
+                        .await?;
+                    anyhow::Ok(vars.expose("PGPASSWORD").map(str::to_owned))
+                }
+            };
+            let (pr_pw, prod_pw) = (password(env_id).await?, password(source.id).await?);
+            anyhow::ensure!(
+                pr_pw.is_some() && pr_pw != prod_pw,
+                "the PR database kept production's password"
             );
             Ok(())
         }

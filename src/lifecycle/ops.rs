@@ -216,6 +216,11 @@ async fn up_steps(
         .await
         .map_err(at("app source"))?;
     outcome.warnings.extend(warnings);
+    // Last, so that it sees every variable the app will deploy with.
+    platform
+        .check_app_database(env)
+        .await
+        .map_err(at("app database"))?;
     steps.done("configure");
     let deployment = if cfg.wait_for_deploy {
         platform.deploy_app(env, &req.sha, cfg.deploy_timeout).await

@@ -41,6 +41,13 @@ impl SecretSink {
         Self(Some(f))
     }
 
+    /// Hands a bare credential (a generated password) to the sink.
+    pub fn secret(&self, value: &str) {
+        if let (Some(f), false) = (&self.0, value.is_empty()) {
+            f(value);
+        }
+    }
+
     /// Hands a database URL and its password to the sink.
     pub fn database_url(&self, url: &DbUrl) {
         if let Some(f) = &self.0 {
@@ -208,6 +215,12 @@ pub trait Platform: Send + Sync {
         _name: &str,
     ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send {
         async { Ok(None) }
+    }
+
+    /// Checks that the app of `env` reaches the environment's own database, not production's
+    /// (its database variables as the platform renders them for `env`).
+    fn check_app_database(&self, _env: &EnvRef) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async { Ok(()) }
     }
 
     /// Environments that look like leftovers of a cancelled run (made by wpstage's naming but

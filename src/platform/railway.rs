@@ -3,6 +3,9 @@
 
 mod adopt;
 mod app;
+mod app_db;
+mod database;
+mod db_vars;
 mod detect;
 mod fidelity;
 mod platform_impl;
@@ -12,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::OnceCell;
-use tracing::{info, warn};
 
 pub use detect::{DetectError, Roles, ServiceRef};
 pub use fidelity::{EnvShape, MARKER_VARIABLES};
@@ -143,6 +145,20 @@ pub enum RailwayPlatformError {
         environment: String,
         hint: &'static str,
     },
+    #[error(
+        "the app service {service} in environment {environment} would reach production's \
+         database: {found} resolve to production's database. Make the app's database variables \
+         reference the database service (e.g. ${{{{Postgres.DATABASE_URL}}}}, which resolves in \
+         each environment to its own database) instead of holding production's values; an \
+         environment made before wpstage gave each PR database its own password needs \
+         `wpstage down` and `up` again"
+    )]
+    AppReachesProduction {
+        service: String,
+        environment: String,
+        /// Variable names with what they carry, e.g. `DATABASE_URL (password, host)`.
+        found: String,
+    },
     #[error(transparent)]
     Api(#[from] RailwayError),
 }
@@ -154,6 +170,7 @@ pub struct RailwayPlatform {
     config: RailwayConfig,
     source: OnceCell<EnvRef>,
     roles: OnceCell<Roles>,
+    production: OnceCell<db_vars::Fingerprints>,
 }
 
 impl RailwayPlatform {
@@ -163,6 +180,7 @@ impl RailwayPlatform {
             config,
             source: OnceCell::new(),
             roles: OnceCell::new(),
+            production: OnceCell::new(),
         }
     }
 
@@ -290,149 +308,6 @@ impl RailwayPlatform {
         self.client
             .upsert_variables(self.project(), &env.id, None, &vars, true)
             .await
-    }
-
-    /// A deployment of `service` that is running, deploying the service if needed.
-    async fn ensure_deployed(
-        &self,
-        env: &EnvRef,
-        service: &ServiceRef,
-        timeout: Duration,
-    ) -> Result<(), RailwayPlatformError> {
-        let instances = self
-            .client
-            .service_instances(self.project(), &env.id)
-            .await?;
-        let instance = instances
-            .iter()
-            .find(|s| s.service_id == service.id)
-            .ok_or_else(|| RailwayPlatformError::ServiceMissing {
-                service: service.name.clone(),
-                environment: env.name.clone(),
-            })?;
-        let deployment_id = match &instance.latest_deployment {
-            Some(d) if d.status.is_ok() => return Ok(()),
-            Some(d) if !d.status.is_failed() => d.id.clone(),
-            _ => {
-                self.client
-                    .deploy_service(&env.id, &service.id, None)
-                    .await?
-            }
-        };
-        wait::deployment(
-            &self.client,
-            &self.config.poll,
-            &deployment_id,
-            &service.name,
-            timeout,
-        )
-        .await
-        .map(|_| ())
-    }
-
-    /// The service's live TCP proxy endpoint `(domain, port)`, asking for one if there is none.
-    async fn ensure_tcp_proxy(
-        &self,
-        env: &EnvRef,
-        service: &ServiceRef,
-    ) -> Result<(String, i64), RailwayPlatformError> {
-        let live = |proxies: Vec<crate::railway::TcpProxy>| {
-            proxies
-                .into_iter()
-                .find(|p| p.is_live())
-                .map(|p| (p.domain, p.proxy_port))
-        };
-        if let Some(found) = live(self.client.tcp_proxies(&env.id, &service.id, false).await?) {
-            return Ok(found);
-        }
-        info!(service = %service.name, environment = %env.name, "adding a TCP proxy");
-        self.client
-            .request_tcp_proxy(&env.id, &service.id, 5432)
-            .await?;
-        let start = std::time::Instant::now();
-        let mut delay = Duration::from_millis(250).min(self.config.poll.initial);
-        loop {
-            if let Some(found) = live(self.client.tcp_proxies(&env.id, &service.id, true).await?) {
-                return Ok(found);
-            }
-            if start.elapsed() + delay > self.config.tcp_proxy_timeout {
-                return Err(RailwayPlatformError::NoTcpProxy {
-                    service: service.name.clone(),
-                    environment: env.name.clone(),
-                    waited: start.elapsed(),
-                });
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.config.poll.max);
-        }
-    }
-
-    /// The public URL of `service` in `env`: `DATABASE_PUBLIC_URL`, else built from the TCP
-    /// proxy and the PG* variables.
-    async fn public_url(
-        &self,
-        env: &EnvRef,
-        service: &ServiceRef,
-        proxy: Option<(String, i64)>,
-        hint: &'static str,
-    ) -> Result<DbUrl, RailwayPlatformError> {
-        let vars = self.service_vars(&env.id, &service.id, false).await?;
-        let no_url = || RailwayPlatformError::NoPublicUrl {
-            service: service.name.clone(),
-            environment: env.name.clone(),
-            hint,
-        };
-        if let Some(url) = vars
-            .expose("DATABASE_PUBLIC_URL")
-            .filter(|u| !u.trim().is_empty())
-            .and_then(|u| DbUrl::parse(u, "Railway database").ok())
-        {
-            self.config.secrets.database_url(&url);
-            return Ok(url);
-        }
-        let proxy = match proxy {
-            Some(p) => p,
-            None => self
-                .client
-                .tcp_proxies(&env.id, &service.id, false)
-                .await?
-                .into_iter()
-                .find(|p| p.is_live())
-                .map(|p| (p.domain, p.proxy_port))
-                .ok_or_else(no_url)?,
-        };
-        let get = |a: &str, b: &str| {
-            vars.expose(a)
-                .or_else(|| vars.expose(b))
-                .filter(|v| !v.is_empty())
-        };
-        let user = get("PGUSER", "POSTGRES_USER").unwrap_or("postgres");
-        let password = get("PGPASSWORD", "POSTGRES_PASSWORD").ok_or_else(no_url)?;
-        let database = get("PGDATABASE", "POSTGRES_DB").unwrap_or("railway");
-        let port = u16::try_from(proxy.1).map_err(|_| no_url())?;
-        let url = DbUrl::from_parts(&proxy.0, port, user, password, database);
-        self.config.secrets.database_url(&url);
-        Ok(url)
-    }
-
-    /// Connects until the server answers (a fresh deployment may still be starting).
-    async fn wait_reachable(&self, url: &DbUrl) -> anyhow::Result<()> {
-        let start = std::time::Instant::now();
-        let mut delay = self.config.poll.initial;
-        loop {
-            match crate::postgres::connect(url, crate::postgres::Side::Target).await {
-                Ok(_) => return Ok(()),
-                Err(e) if start.elapsed() + delay > self.config.database_timeout => {
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "the staging database {url} did not accept connections within {:?}",
-                        self.config.database_timeout
-                    )));
-                }
-                Err(e) => warn!("staging database not reachable yet ({e}); retrying"),
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.config.poll.max);
-        }
     }
 
     /// What fidelity compares, read from Railway.

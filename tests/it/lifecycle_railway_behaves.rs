@@ -9,7 +9,8 @@ use wpstage::lifecycle::{self, LifecycleConfig, ReapRequest, UpRequest};
 use crate::lifecycle_railway::{Rig, assert_fresh_copy, cfg, failure, up_req};
 use crate::railway_sim::{APP_REPO, SimOptions};
 
-fn set_production_app_var(rig: &Rig, name: &str, value: Option<&str>) {
+/// Sets (or, with `None`, removes) a variable of production's app service.
+pub fn set_production_app_var(rig: &Rig, name: &str, value: Option<&str>) {
     let mut st = rig.sim.state();
     let prod = rig.seed.production_id.clone();
     let app = rig.seed.app_service_id.clone();

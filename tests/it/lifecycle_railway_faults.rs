@@ -34,10 +34,11 @@ async fn fails_at(step: &str, pr: u64) {
             rig.platform_with(|c| c.source_database_url = Some(gone))
         }
         "app variables" => {
-            // The first upsert marks the new environment as wpstage's; the second sets WP_HOME.
+            // The first upsert marks the new environment as wpstage's, the second gives its
+            // database its own password, the third sets WP_HOME.
             rig.sim.fail_after(
                 Some("UpsertVariables"),
-                1,
+                2,
                 Fault::GraphqlError("Invalid variable name".into()),
             );
             rig.platform()

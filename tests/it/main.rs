@@ -19,6 +19,7 @@ mod lifecycle_local;
 mod lifecycle_local_runs;
 mod lifecycle_railway;
 mod lifecycle_railway_behaves;
+mod lifecycle_railway_credentials;
 mod lifecycle_railway_faults;
 mod plugins;
 mod plugins_site;

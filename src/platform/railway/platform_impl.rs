@@ -1,7 +1,7 @@
 //! [`Platform`] for [`RailwayPlatform`].
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tracing::{info, instrument, warn};
 
@@ -172,23 +172,12 @@ impl Platform for RailwayPlatform {
 
     #[instrument(skip(self))]
     async fn staging_database(&self, env: &EnvRef) -> anyhow::Result<DbUrl> {
-        let db = self.roles().await?.database;
-        let start = Instant::now();
-        // The proxy first, so that the deployment already sees it.
-        let proxy = self.ensure_tcp_proxy(env, &db).await?;
-        self.ensure_deployed(env, &db, self.config.database_timeout)
-            .await?;
-        let url = self
-            .public_url(
-                env,
-                &db,
-                Some(proxy),
-                "rerun; if it persists, look at the service's variables",
-            )
-            .await?;
-        self.wait_reachable(&url).await?;
-        info!(environment = %env.name, waited = ?start.elapsed(), "staging database ready");
-        Ok(url)
+        self.prepare_staging_database(env).await
+    }
+
+    #[instrument(skip(self))]
+    async fn check_app_database(&self, env: &EnvRef) -> anyhow::Result<()> {
+        Ok(self.verify_app_database(env).await?)
     }
 
     #[instrument(skip(self, vars))]

@@ -1,6 +1,9 @@
 //! Simulated environment duplication (`environmentCreate` with `sourceEnvironmentId`): services,
 //! variables and volumes are copied; domains are not; TCP proxies only when the simulator is
-//! told to; a Postgres service gets a fresh real database on the staging cluster.
+//! told to. Variables are copied as they are, so a Postgres service inherits the source's
+//! `POSTGRES_PASSWORD`; its volume is new and empty: a fresh real database on the staging
+//! cluster, initialised (its role created with the password the deployment sees) on the first
+//! deploy only.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -62,14 +65,24 @@ impl State {
                 v.1 = self.id("vol");
             }
             if inst.backing.is_some() {
-                let b = new_db
+                let mut b = new_db
                     .clone()
                     .ok_or("the simulator had no database for the copy")?;
+                // The role and database names are the simulator's (environments share one
+                // cluster); POSTGRES_PASSWORD stays the source's, as Railway copies it.
+                b.user = b.database.clone();
                 inst.vars.insert("POSTGRES_USER".into(), b.user.clone());
-                inst.vars
-                    .insert("POSTGRES_PASSWORD".into(), b.password.clone());
                 inst.vars.insert("POSTGRES_DB".into(), b.database.clone());
-                inst.backing = Some(b);
+                if let Some(proxy) = &mut inst.tcp_proxy {
+                    proxy.id = self.id("proxy");
+                    proxy.domain = b.host.clone();
+                    proxy.port = b.port;
+                }
+                inst.backing = Some(Backing {
+                    password: String::new(),
+                    initialised: false,
+                    ..b
+                });
             }
             self.instances.push(inst);
         }

@@ -13,6 +13,7 @@
 
 mod duplicate;
 pub mod exec;
+mod render;
 pub mod schema;
 mod server;
 pub mod state;
@@ -368,6 +369,17 @@ impl Sim {
             .cloned()
     }
 
+    /// The variables of `service_id` in environment `name` as Railway renders them there.
+    pub fn rendered_vars(&self, name: &str, service_id: &str) -> Option<BTreeMap<String, String>> {
+        let st = self.state();
+        let env = st.envs.iter().find(|e| e.name == name)?.id.clone();
+        let inst = st
+            .instances
+            .iter()
+            .find(|i| i.env_id == env && i.service_id == service_id)?;
+        Some(st.rendered(inst))
+    }
+
     /// A project token scoped to `environment`.
     pub fn add_project_token(&self, token: &str, project: &str, environment: &str) {
         self.state().project_tokens.insert(
@@ -407,8 +419,8 @@ impl Sim {
         lock(&self.inner.faults).clear();
     }
 
-    /// The real database behind the Postgres service of environment `name`, as the simulated
-    /// `DATABASE_PUBLIC_URL` gives it (with its password).
+    /// The real database behind the Postgres service of environment `name`, with the
+    /// credentials its data directory was initialised with (empty before its first deploy).
     pub fn database(&self, name: &str) -> Option<DbUrl> {
         let st = self.state();
         let env = st.envs.iter().find(|e| e.name == name)?;
@@ -471,5 +483,6 @@ pub(crate) fn backing_of(url: &DbUrl) -> Backing {
         user: url.user().to_owned(),
         password: url.password().unwrap_or_default(),
         database: url.dbname().to_owned(),
+        initialised: true,
     }
 }

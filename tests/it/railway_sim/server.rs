@@ -10,8 +10,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{ACCOUNT_TOKEN, Caller, Fault, Inner, Recorded, backing_of, exec, lock, schema};
-use crate::support::{clusters, fresh_db};
+use super::{
+    ACCOUNT_TOKEN, Backing, Caller, Fault, Inner, Recorded, backing_of, exec, lock, schema,
+};
+use crate::support::{client, clusters, fresh_db};
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
     Response::builder()
@@ -157,7 +159,7 @@ pub(crate) async fn handle(
         };
     let mut data = serde_json::Map::new();
     let mut errors = Vec::new();
-    {
+    let inits = {
         let mut st = lock(&inner.state);
         for f in &fields {
             let key = f.response_key().to_string();
@@ -168,6 +170,10 @@ pub(crate) async fn handle(
                 Err(message) => errors.push(json!({"message": message, "path": [key]})),
             }
         }
+        std::mem::take(&mut st.pending_inits)
+    };
+    for init in inits {
+        initialise(&init).await;
     }
     if let Some(m) = extra_error {
         errors.push(json!({"message": m}));
@@ -178,4 +184,21 @@ pub(crate) async fn handle(
     } else {
         json_response(StatusCode::OK, &json!({"data": null, "errors": errors}))
     }
+}
+
+/// Creates the role a first deploy initialised the data directory with: a superuser (as the
+/// Postgres image's `POSTGRES_USER` is) owning the environment's database, with the password
+/// that deployment saw.
+async fn initialise(init: &Backing) {
+    let admin = client(&clusters().staging.url("postgres")).await;
+    let role = init.user.replace('"', "\"\"");
+    let password = init.password.replace('\'', "''");
+    let db = init.database.replace('"', "\"\"");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN SUPERUSER PASSWORD '{password}'; \
+             ALTER DATABASE \"{db}\" OWNER TO \"{role}\""
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("initialise the simulated database {}: {e}", init.database));
 }

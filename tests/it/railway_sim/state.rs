@@ -21,14 +21,20 @@ pub enum Caller {
     Nobody,
 }
 
-/// Where a simulated Postgres service's real database lives.
+/// Where a simulated Postgres service's real database lives: a database and a login role of
+/// its own on a test cluster (the environments share the cluster, so each has its own role
+/// and database name where Railway's would all say `postgres` and `railway`).
 #[derive(Debug, Clone)]
 pub struct Backing {
     pub host: String,
     pub port: u16,
     pub user: String,
+    /// The password the data directory was initialised with; empty until then.
     pub password: String,
     pub database: String,
+    /// The Postgres image initialises its data directory on the first deploy only, with the
+    /// `POSTGRES_PASSWORD` that deployment sees; later variable changes leave it alone.
+    pub initialised: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +116,9 @@ pub struct State {
     pub pr_deploys: bool,
     /// Deployments start finished (see `SimOptions::instant_deploys`).
     pub instant_deploys: bool,
+    /// Data directories initialised by a first deploy whose role the server still has to
+    /// create on the staging cluster (before it answers).
+    pub pending_inits: Vec<Backing>,
     pub next: u64,
 }
 
@@ -135,40 +144,6 @@ impl State {
             .iter_mut()
             .find(|i| i.env_id == env && i.service_id == service)
             .ok_or_else(|| "Service instance not found".to_owned())
-    }
-
-    fn deployed(&self, inst: &SimInstance) -> bool {
-        inst.latest
-            .as_ref()
-            .and_then(|d| self.deployments.get(d))
-            .is_some_and(|d| d.status() == "SUCCESS")
-    }
-
-    /// Variables as Railway renders them: `${{NAME}}` references resolved against the service's
-    /// own variables and the Railway-provided ones; a variable with an unresolvable reference
-    /// renders empty (e.g. `DATABASE_PUBLIC_URL` without a TCP proxy).
-    fn rendered(&self, inst: &SimInstance) -> BTreeMap<String, String> {
-        let mut provided = BTreeMap::new();
-        provided.insert(
-            "RAILWAY_PRIVATE_DOMAIN".to_owned(),
-            format!("{}.railway.internal", inst.service_name.to_lowercase()),
-        );
-        if let Some((_, d, _)) = inst.service_domains.first() {
-            provided.insert("RAILWAY_PUBLIC_DOMAIN".to_owned(), d.clone());
-        }
-        if let (Some(p), true) = (&inst.tcp_proxy, self.deployed(inst)) {
-            provided.insert("RAILWAY_TCP_PROXY_DOMAIN".to_owned(), p.domain.clone());
-            provided.insert("RAILWAY_TCP_PROXY_PORT".to_owned(), p.port.to_string());
-        }
-        inst.vars
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    render(v, &inst.vars, &provided, 0).unwrap_or_default(),
-                )
-            })
-            .collect()
     }
 
     fn instance_json(&self, inst: &SimInstance) -> Value {
@@ -485,31 +460,4 @@ impl State {
             other => Err(format!("the simulated Railway does not implement {other}")),
         }
     }
-}
-
-fn render(
-    value: &str,
-    own: &BTreeMap<String, String>,
-    provided: &BTreeMap<String, String>,
-    depth: u32,
-) -> Option<String> {
-    if depth > 5 {
-        return None;
-    }
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${{") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}")? + start;
-        let name = rest[start + 3..end].trim();
-        let resolved = match (own.get(name), provided.get(name)) {
-            (Some(v), _) => render(v, own, provided, depth + 1)?,
-            (None, Some(v)) => v.clone(),
-            (None, None) => return None,
-        };
-        out.push_str(&resolved);
-        rest = &rest[end + 2..];
-    }
-    out.push_str(rest);
-    Some(out)
 }

@@ -1,6 +1,6 @@
 //! Simulated deployments and deploy triggers: a repo service follows its branch, so a push to
 //! that branch redeploys every environment whose instance tracks it (as Railway's GitHub
-//! trigger does).
+//! trigger does). The first deployment of a Postgres service initialises its data directory.
 
 use super::state::{STEPS, SimDeployment, State};
 
@@ -8,15 +8,18 @@ impl State {
     /// Starts a deployment of service instance `instance_id`; returns its id.
     pub fn start_deployment(&mut self, instance_id: &str, commit_sha: Option<String>) -> String {
         let id = self.id("dep");
-        let Some(inst) = self.instances.iter_mut().find(|i| i.id == instance_id) else {
+        let Some(pos) = self.instances.iter().position(|i| i.id == instance_id) else {
             return id;
         };
-        inst.latest = Some(id.clone());
-        let outcome = self
+        let mut outcome = self
             .deploy_outcomes
-            .get(&inst.service_name)
+            .get(&self.instances[pos].service_name)
             .cloned()
             .unwrap_or_else(|| "SUCCESS".to_owned());
+        if !self.initialise_data_directory(pos) {
+            outcome = "CRASHED".to_owned();
+        }
+        self.instances[pos].latest = Some(id.clone());
         self.deployments.insert(
             id.clone(),
             SimDeployment {
@@ -28,6 +31,31 @@ impl State {
             },
         );
         id
+    }
+
+    /// Like the Postgres image's entrypoint: an empty data directory is initialised with the
+    /// `POSTGRES_PASSWORD` this deployment sees; one already initialised keeps its password
+    /// whatever the variables say now. `false`: the image would refuse to start (no password).
+    fn initialise_data_directory(&mut self, pos: usize) -> bool {
+        let inst = &self.instances[pos];
+        if inst.backing.as_ref().is_none_or(|b| b.initialised) {
+            return true;
+        }
+        let password = self
+            .rendered(inst)
+            .remove("POSTGRES_PASSWORD")
+            .unwrap_or_default();
+        if password.is_empty() {
+            return false;
+        }
+        let Some(backing) = self.instances[pos].backing.as_mut() else {
+            return true;
+        };
+        backing.password = password;
+        backing.initialised = true;
+        let init = backing.clone();
+        self.pending_inits.push(init);
+        true
     }
 
     /// A push of `sha` to `branch` of `repo`: every instance connected to that repository and
