@@ -5,6 +5,7 @@
 //! recognised and refused with [`RailwayError::ProjectToken`]: it cannot create environments.
 
 mod api;
+mod budget;
 mod documents;
 mod error;
 mod redact;
@@ -12,6 +13,7 @@ mod transport;
 mod types;
 mod variables;
 
+pub use budget::RateBudget;
 pub use documents::DOCUMENTS;
 pub use error::{RailwayError, TOKEN_HELP};
 pub use transport::{DEFAULT_ENDPOINT, RailwayClient, RequestCount, RetryPolicy};

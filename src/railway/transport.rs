@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use super::budget::RateBudget;
 use super::documents::{Op, PROJECT_TOKEN};
 use super::error::{ErrorClass, RailwayError, classify_message};
 use super::redact::{redact, strip_quoted};
@@ -79,6 +80,8 @@ pub struct RailwayClient {
     retry: RetryPolicy,
     calls: AtomicU64,
     polls: AtomicU64,
+    /// What Railway's last answer said is left of the token's hourly budget.
+    pub(super) budget: std::sync::Mutex<Option<RateBudget>>,
 }
 
 impl std::fmt::Debug for RailwayClient {
@@ -127,6 +130,7 @@ impl RailwayClient {
             retry: RetryPolicy::default(),
             calls: AtomicU64::new(0),
             polls: AtomicU64::new(0),
+            budget: std::sync::Mutex::new(None),
         })
     }
 
@@ -308,6 +312,7 @@ impl RailwayClient {
             .await
             .map_err(|e| transport_failure(&e, timeout))?;
         let status = response.status();
+        self.note_budget(response.headers());
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)

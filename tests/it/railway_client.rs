@@ -254,3 +254,28 @@ async fn the_token_is_sent_as_bearer_and_never_shown() {
     assert!(vars.expose("PGPASSWORD").is_some_and(|p| !p.is_empty()));
     assert!(!format!("{vars:?}").contains(vars.expose("PGPASSWORD").unwrap()));
 }
+
+#[tokio::test]
+async fn the_budget_railway_reports_is_read_and_slows_polling_as_it_shrinks() {
+    let (sim, seed) = seeded(SimOptions::default()).await;
+    let client = sim.client();
+    assert_eq!(client.rate_budget(), None, "no answer yet");
+    client.project(&seed.project_id).await.unwrap();
+    let plenty = client
+        .rate_budget()
+        .expect("the budget headers were not read");
+    assert_eq!(plenty.limit, Some(1000));
+    assert_eq!(plenty.remaining, 1000 - sim.requests().len() as u64);
+    let reset = plenty.resets_in.expect("the reset header was not read");
+    assert!(reset > Duration::from_secs(3500) && reset <= Duration::from_secs(3600));
+    let poll = Duration::from_secs(5);
+    assert_eq!(plenty.stretch(poll), poll);
+
+    // Other runs spent most of the hour: the next answer says so and polls wait longer.
+    sim.spend_rate_budget(950);
+    client.project(&seed.project_id).await.unwrap();
+    let low = client.rate_budget().unwrap();
+    assert!(low.remaining < 50, "{low:?}");
+    assert!(low.is_low());
+    assert_eq!(low.stretch(poll), poll * 4);
+}

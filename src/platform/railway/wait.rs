@@ -62,7 +62,9 @@ pub async fn deployment(
             );
             last = Some(d.status);
         }
-        if start.elapsed() + delay > timeout {
+        // Slower when Railway says the token's hourly budget is running out.
+        let pause = client.rate_budget().map_or(delay, |b| b.stretch(delay));
+        if start.elapsed() + pause > timeout {
             return Err(RailwayPlatformError::DeployTimeout {
                 service: service.to_owned(),
                 deployment: id.to_owned(),
@@ -70,7 +72,7 @@ pub async fn deployment(
                 waited: start.elapsed(),
             });
         }
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(pause).await;
         delay = (delay * 2).min(poll.max);
     }
 }

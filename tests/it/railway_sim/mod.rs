@@ -105,6 +105,10 @@ pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
     pub(crate) faults: Mutex<Vec<Pending>>,
     pub(crate) requests: Mutex<Vec<Recorded>>,
+    /// Requests the token spent elsewhere this hour (other runs, the dashboard).
+    pub(crate) spent_elsewhere: std::sync::atomic::AtomicU64,
+    /// When this hour's budget window resets.
+    pub(crate) window_resets: std::time::SystemTime,
 }
 
 /// A running simulated Railway; stops when dropped.
@@ -112,6 +116,15 @@ pub struct Sim {
     pub endpoint: Url,
     inner: Arc<Inner>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl Sim {
+    /// Spends `n` of the token's hourly budget as other runs would.
+    pub fn spend_rate_budget(&self, n: u64) {
+        self.inner
+            .spent_elsewhere
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Drop for Sim {
@@ -151,6 +164,8 @@ impl Sim {
             state: Mutex::new(state),
             faults: Mutex::default(),
             requests: Mutex::default(),
+            spent_elsewhere: std::sync::atomic::AtomicU64::new(0),
+            window_resets: std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
         });
         let app = axum::Router::new()
             .route("/graphql/v2", axum::routing::post(server::handle))

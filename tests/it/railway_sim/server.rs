@@ -30,7 +30,38 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Requests a Hobby token may send per hour (Railway's documented budget).
+pub(crate) const HOURLY_BUDGET: u64 = 1000;
+
+/// Every answer carries the budget headers Railway sends (`X-RateLimit-*`; the reset as Unix
+/// seconds).
 pub(crate) async fn handle(
+    AxState(inner): AxState<Arc<Inner>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let mut response = respond(AxState(inner.clone()), headers, body).await;
+    let used = lock(&inner.requests).len() as u64
+        + inner
+            .spent_elsewhere
+            .load(std::sync::atomic::Ordering::Relaxed);
+    let reset = inner
+        .window_resets
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let set = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", HOURLY_BUDGET),
+        ("x-ratelimit-remaining", HOURLY_BUDGET.saturating_sub(used)),
+        ("x-ratelimit-reset", reset),
+    ] {
+        set.insert(name, value.into());
+    }
+    response
+}
+
+async fn respond(
     AxState(inner): AxState<Arc<Inner>>,
     headers: HeaderMap,
     body: String,
