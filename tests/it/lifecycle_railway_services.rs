@@ -113,3 +113,28 @@ async fn a_service_that_does_not_come_up_fails_up_and_rolls_back() {
     assert!(format!("{err:#}").contains("Redis"), "{err:#}");
     assert!(rig.sim.env_id("pr-22").is_none());
 }
+
+#[tokio::test]
+async fn no_wait_triggers_the_services_too() {
+    let rig = Rig::start(SimOptions::default()).await;
+    let extra = add_services(&rig);
+    let no_wait = wpstage::lifecycle::LifecycleConfig {
+        wait_for_deploy: false,
+        ..cfg()
+    };
+    let outcome = lifecycle::up(&rig.platform(), &no_wait, &up_req(23, "sha23"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let services = outcome.deployment.unwrap().services;
+    let names: Vec<(&str, &str)> = services
+        .iter()
+        .map(|s| (s.name.as_str(), s.status.as_str()))
+        .collect();
+    assert_eq!(names, [("Redis", "TRIGGERED"), ("worker", "TRIGGERED")]);
+    assert!(rig.sim.latest_deployment("pr-23", &extra.redis).is_some());
+    assert!(
+        outcome.fidelity.iter().all(|i| i.kind != "deployment"),
+        "a service on its way counts as running: {:?}",
+        outcome.fidelity
+    );
+}
