@@ -147,6 +147,14 @@ fn ready(md: &mut String, ctx: &Context, o: &Outcome) {
             bytes(data.bytes)
         );
     }
+    if let Some(d) = o.deployment.as_ref().filter(|d| !d.services.is_empty()) {
+        let names: Vec<String> = d
+            .services
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.status.to_lowercase()))
+            .collect();
+        put!(md, "| **Also running** | {} |", names.join(", "));
+    }
     put!(md, "| **Environment** | `{}` |", code(&o.environment_name));
     put!(md, "| **Expires** | {} |", expiry(ctx, o));
     md.push('\n');

@@ -102,6 +102,7 @@ pub fn sample_up(pr: u64, sha: &str, created: bool) -> Outcome {
         id: "dep-7c1e".to_owned(),
         status: "SUCCESS".to_owned(),
         sha: sha.to_owned(),
+        services: Vec::new(),
     });
     o.phases = vec![
         phase("create environment", 6.4),

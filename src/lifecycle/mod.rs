@@ -10,4 +10,6 @@ mod outcome;
 
 pub use config::{LifecycleConfig, TransformSettings, default_jobs};
 pub use ops::{Failure, ReapRequest, UpRequest, down, reap, refresh, up};
-pub use outcome::{DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome};
+pub use outcome::{
+    DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome, ServiceDeployment,
+};

@@ -249,6 +249,7 @@ impl Platform for LocalPlatform {
             id: format!("local-{}", env.name),
             status: "SKIPPED (the local platform runs no app)".to_owned(),
             sha: sha.to_owned(),
+            services: Vec::new(),
         })
     }
 

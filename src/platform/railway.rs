@@ -9,6 +9,7 @@ mod db_vars;
 mod detect;
 mod fidelity;
 mod platform_impl;
+mod services;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -171,6 +172,8 @@ pub struct RailwayPlatform {
     source: OnceCell<EnvRef>,
     roles: OnceCell<Roles>,
     production: OnceCell<db_vars::Fingerprints>,
+    /// Services production runs beside the app and the database (set with `roles`).
+    companions: OnceCell<Vec<ServiceRef>>,
 }
 
 impl RailwayPlatform {
@@ -181,6 +184,7 @@ impl RailwayPlatform {
             source: OnceCell::new(),
             roles: OnceCell::new(),
             production: OnceCell::new(),
+            companions: OnceCell::new(),
         }
     }
 
@@ -260,12 +264,19 @@ impl RailwayPlatform {
                     };
                     services.push((s, vars));
                 }
-                Ok(detect::detect_roles(
+                let roles = detect::detect_roles(
                     &source.name,
                     &services,
                     self.config.app_service.as_deref(),
                     self.config.database_service.as_deref(),
-                )?)
+                )?;
+                let instances: Vec<_> = services.into_iter().map(|(s, _)| s).collect();
+                let companions =
+                    services::running_companions(&instances, &roles.app, &roles.database);
+                if self.companions.set(companions).is_err() {
+                    tracing::debug!("companion services were resolved concurrently");
+                }
+                Ok(roles)
             })
             .await
             .cloned()
@@ -327,6 +338,12 @@ impl RailwayPlatform {
         let mut by_id = BTreeMap::new();
         for s in &instances {
             by_id.insert(s.service_id.clone(), s.service_name.clone());
+            if s.latest_deployment
+                .as_ref()
+                .is_some_and(|d| !d.status.is_failed())
+            {
+                shape.running.insert(s.service_name.clone());
+            }
             let vars = self.service_vars(&env.id, &s.service_id, true).await?;
             shape.services.insert(s.service_name.clone(), names(&vars));
             let custom = s

@@ -85,19 +85,27 @@ impl RailwayPlatform {
         Ok((app, id))
     }
 
+    /// Deploys the app and the services production runs beside it, and waits for all of them
+    /// within `timeout`.
     pub(super) async fn deploy_and_wait(
         &self,
         env: &EnvRef,
         sha: &str,
         timeout: std::time::Duration,
     ) -> Result<DeploymentSummary, RailwayPlatformError> {
+        let began = std::time::Instant::now();
         let (app, id) = self.start_app_deploy(env, sha).await?;
+        let (started, running) = self.start_companions(env, sha, &app).await?;
         let done =
             wait::deployment(&self.client, &self.config.poll, &id, &app.name, timeout).await?;
+        let services = self
+            .wait_companions(started, running, began, timeout)
+            .await?;
         Ok(DeploymentSummary {
             id: done.id,
             status: done.status.as_str().to_owned(),
             sha: sha.to_owned(),
+            services,
         })
     }
 }

@@ -170,7 +170,7 @@ fn single(
     }
 }
 
-fn to_ref(s: &ServiceInstance) -> ServiceRef {
+pub(super) fn to_ref(s: &ServiceInstance) -> ServiceRef {
     ServiceRef {
         id: s.service_id.clone(),
         name: s.service_name.clone(),

@@ -15,6 +15,9 @@ pub struct EnvShape {
     pub volumes: BTreeMap<String, BTreeSet<String>>,
     /// Service name → (has a Railway domain, custom domain names).
     pub domains: BTreeMap<String, (bool, BTreeSet<String>)>,
+    /// Services whose latest deployment runs, sleeps or is on its way (not failed, skipped,
+    /// removed or never deployed).
+    pub running: BTreeSet<String>,
 }
 
 /// Shared variables wpstage sets itself to mark its environments.
@@ -68,6 +71,12 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
         issues.push(issue(
             "service",
             format!("service {name} is only in the PR environment"),
+        ));
+    }
+    for name in source.running.difference(&pr.running) {
+        issues.push(issue(
+            "deployment",
+            format!("{name} runs in production but not in the PR environment"),
         ));
     }
     let shared = &source.shared_variables;
@@ -169,5 +178,20 @@ mod tests {
             .map(|i| i.kind)
             .collect();
         assert_eq!(kinds, ["service", "volume", "domain", "domain"]);
+    }
+
+    #[test]
+    fn a_service_production_runs_that_does_not_run_in_the_pr_environment_is_flagged() {
+        let mut source = EnvShape::default();
+        for name in ["wp", "Redis"] {
+            source.services.insert(name.into(), set(&[]));
+        }
+        source.running = set(&["wp", "Redis"]);
+        let mut pr = source.clone();
+        pr.running = set(&["wp", "cron"]);
+        let issues = compare(&source, &pr, &[]);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].kind, "deployment");
+        assert!(issues[0].detail.starts_with("Redis runs in production"));
     }
 }

@@ -7,7 +7,7 @@ use tracing::{info, instrument, warn};
 
 use super::{
     ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, adopt, app, fidelity,
-    parse_marker, parse_time,
+    parse_marker, parse_time, services,
 };
 use crate::lifecycle::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
@@ -207,11 +207,13 @@ impl Platform for RailwayPlatform {
     #[instrument(skip(self))]
     async fn trigger_app(&self, env: &EnvRef, sha: &str) -> anyhow::Result<DeploymentSummary> {
         let (app, id) = self.start_app_deploy(env, sha).await?;
+        let (started, running) = self.start_companions(env, sha, &app).await?;
         info!(deployment = %id, service = %app.name, "deploy started; not waiting for it");
         Ok(DeploymentSummary {
             id,
             status: app::TRIGGERED.to_owned(),
             sha: sha.to_owned(),
+            services: services::triggered(started, running),
         })
     }
 

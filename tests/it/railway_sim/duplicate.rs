@@ -3,7 +3,8 @@
 //! told to. Variables are copied as they are, so a Postgres service inherits the source's
 //! `POSTGRES_PASSWORD`; its volume is new and empty: a fresh real database on the staging
 //! cluster, initialised (its role created with the password the deployment sees) on the first
-//! deploy only.
+//! deploy only. `skipInitialDeploys` leaves every copy without a deployment: Redis, workers and
+//! cron services stay down until something deploys them.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -30,6 +31,9 @@ impl State {
         {
             return Err(format!("Environment with name {name} already exists"));
         }
+        // With `skipInitialDeploys`, no copied service is deployed until it is deployed
+        // explicitly (`serviceInstanceDeployV2`); without it, every copy deploys at once.
+        let skip_initial_deploys = input["skipInitialDeploys"].as_bool() == Some(true);
         let id = self.id("env");
         let source = input["sourceEnvironmentId"].as_str().map(str::to_owned);
         let shared = match &source {
@@ -84,7 +88,11 @@ impl State {
                     ..b
                 });
             }
+            let instance_id = inst.id.clone();
             self.instances.push(inst);
+            if !skip_initial_deploys {
+                self.start_deployment(&instance_id, None);
+            }
         }
         let env = self.env(&id)?;
         Ok(self.env_json(env))

@@ -16,6 +16,7 @@ pub mod exec;
 mod render;
 pub mod schema;
 mod server;
+mod services;
 pub mod state;
 mod triggers;
 
