@@ -4,8 +4,7 @@
 //! (a throwaway project whose `production` environment runs WordPress and PostgreSQL with a TCP
 //! proxy) and `WPSTAGE_LIVE_SHA` (a commit of the app's repository). Run it with
 //! `cargo test --test live -- --ignored`; it is ignored otherwise and never runs in CI. The
-//! `behaves` tests check issue 10's items 3–7, 9 and 10 against the real API (item 8 is not
-//! implemented yet).
+//! `behaves` tests check issue 10's items 3–10 against the real API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
@@ -46,7 +45,7 @@ fn up_and_down_on_a_real_railway_project() {
     assert_eq!(down["deleted"], true, "{down}");
 }
 
-/// Railway as it behaves (issue 10, items 3–7, 9 and 10), through the library against the live
+/// Railway as it behaves (issue 10, items 3–10), through the library against the live
 /// API. Optional: `WPSTAGE_LIVE_BRANCH` (a branch of the app's repository holding
 /// `WPSTAGE_LIVE_SHA`) and `WPSTAGE_LIVE_APP_IMAGE` (an image tag to deploy instead).
 mod behaves {
@@ -89,10 +88,10 @@ mod behaves {
             .unwrap();
     }
 
-    /// Items 3–7 and 10: `--no-wait` returns once the deploy started and keeps the environment;
+    /// Items 3–8 and 10: `--no-wait` returns once the deploy started and keeps the environment;
     /// the deploy is accepted (commit for a repo app, none for an image app); the preview
     /// domain has production's port; the PR database has a password of its own;
-    /// WP_SITEURL keeps production's path.
+    /// WP_SITEURL keeps production's path; every other service production runs was deployed.
     #[tokio::test]
     #[ignore = "live Railway check: needs an account (see the file's doc comment)"]
     async fn no_wait_up_on_a_real_project_points_the_app_at_the_pr() {
@@ -107,6 +106,11 @@ mod behaves {
             anyhow::ensure!(up.created, "not created: {up:?}");
             let deployment = up.deployment.clone().unwrap();
             anyhow::ensure!(deployment.status == "TRIGGERED", "{deployment:?}");
+            anyhow::ensure!(
+                up.fidelity.iter().all(|f| f.kind != "deployment"),
+                "a service production runs was left undeployed: {:?}",
+                up.fidelity
+            );
             let env_id = up.environment_id.clone().unwrap();
             let project = env("WPSTAGE_LIVE_RAILWAY_PROJECT");
             let source = platform.source_environment().await?;
