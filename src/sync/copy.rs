@@ -76,6 +76,8 @@ pub struct CopyContext {
     pub progress: Arc<Progress>,
     pub transforms: Option<Arc<dyn Transforms>>,
     pub results: Mutex<Vec<JobResult>>,
+    /// The indexes built so far, and the statements that build them.
+    pub built: Mutex<Vec<super::indexes::Built>>,
     /// The source is SQL_ASCII: its bytes are read as stored (its server would refuse to send
     /// non-UTF-8 bytes to a UTF-8 client, naming no table or row).
     pub raw_source: bool,
@@ -157,7 +159,13 @@ pub async fn worker(ctx: Arc<CopyContext>) -> anyhow::Result<()> {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 ctx.results.lock().map_err(|_| poisoned())?.push(result);
             }
-            Task::Sql { label, sql, .. } => {
+            Task::Build { name, steps, .. } => {
+                if let (Some(dst), Some(url)) = (dst.as_ref(), ctx.build.as_ref()) {
+                    let built = super::indexes::build(dst, url, name, steps).await?;
+                    ctx.built.lock().map_err(|_| poisoned())?.extend(built);
+                }
+            }
+            Task::Analyze { label, sql, .. } => {
                 let started = Instant::now();
                 if let (Some(dst), Some(url)) = (dst.as_ref(), ctx.build.as_ref()) {
                     dst.batch_execute(sql).await.map_err(|e| {

@@ -9,6 +9,7 @@ pub mod fault_hook;
 pub mod guard;
 pub mod helpers;
 pub mod identity;
+pub mod indexes;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -30,7 +31,7 @@ pub use copy::{RowOutcome, RowTransform, Transforms};
 use plan::{CopyJob, Slice};
 use progress::Progress;
 pub use report::{Mode, PhaseTime, SyncReport, TableReport};
-use schedule::{Scheduler, TableSql};
+use schedule::Scheduler;
 
 use crate::postgres::tools::PgDump;
 use crate::postgres::{DbUrl, PgError, Side, connect, connect_source, server_major};
@@ -278,33 +279,32 @@ impl Run<'_> {
         // analyzed; what spans tables (foreign keys, triggers, partitioned parents) comes last.
         let post_count = post.entries.len();
         let session = format!("{settings}\n{}", post.preamble);
-        let oids: HashMap<(String, String), i64> = self
-            .tables
+        let split = indexes::PostData::split(&post.entries, &self.tables);
+        let names: HashMap<i64, String> =
+            self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
+        let keyed: Vec<String> = split
+            .keys
             .iter()
-            .map(|t| ((t.schema.clone(), t.name.clone()), t.oid))
+            .filter_map(|k| names.get(&k.0))
+            .cloned()
             .collect();
-        let label = |e: &schema::Entry| format!("creating {} {}", e.kind.to_lowercase(), e.table);
-        let mut keys: Vec<TableSql> = Vec::new();
-        let mut per_table: Vec<TableSql> = Vec::new();
-        let mut serial: Vec<(String, String)> = Vec::new();
-        for e in &post.entries {
-            let oid = e.on_table().and_then(|t| oids.get(&t).copied());
-            match oid {
-                Some(oid) if e.is_primary_key() => keys.push((oid, label(e), e.sql.clone())),
-                Some(oid) if e.parallel_safe() => per_table.push((oid, label(e), e.sql.clone())),
-                _ => serial.push((label(e), e.sql.clone())),
-            }
-        }
-        let analyze = self.tables.iter().map(|t| (t.oid, t.qualified())).collect();
-        let schedule = Scheduler::new(self.jobs.clone(), keys, per_table, analyze);
+        let schedule = Scheduler::new(
+            self.jobs.clone(),
+            split.keys,
+            split.per_table,
+            names.into_iter().collect(),
+        );
         fault_hook::reached(fault_hook::Phase::Copy).await;
-        let results = self
+        let (results, built) = self
             .copy_phase(Some(build.clone()), session.clone(), schedule)
             .await?;
         // The snapshot is no longer needed: release it so the source can vacuum again.
         if let Err(e) = self.exporter.batch_execute("COMMIT").await {
             tracing::debug!(error = %e, "closing the snapshot transaction");
         }
+        // PG4WP takes a table's first index for its key: mend the rare table where it is not.
+        let misplaced = indexes::ensure_key_first(build, &session, &keyed, built).await?;
+        self.warnings.extend(misplaced);
         phases.mark("data+indexes");
         fault_hook::reached(fault_hook::Phase::LeakCheck).await;
         if let Some(t) = &self.transforms {
@@ -316,7 +316,7 @@ impl Run<'_> {
             phases.mark("leak check");
         }
         fault_hook::reached(fault_hook::Phase::Indexes).await;
-        copy::run_statements(build, &session, serial, 1).await?;
+        copy::run_statements(build, &session, split.serial, 1).await?;
         phases.mark("post-data");
         fault_hook::reached(fault_hook::Phase::Sequences).await;
         set_sequences(&ddl, &build_server, &self.sequences).await?;
@@ -330,7 +330,7 @@ impl Run<'_> {
 
     async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
         let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
-        let results = self.copy_phase(None, String::new(), schedule).await?;
+        let (results, _) = self.copy_phase(None, String::new(), schedule).await?;
         phases.mark("data (dry run)");
         Ok(self.report(results, phases, Mode::DryRun, 0))
     }
@@ -340,7 +340,7 @@ impl Run<'_> {
         build: Option<DbUrl>,
         settings: String,
         schedule: Scheduler,
-    ) -> anyhow::Result<Vec<copy::JobResult>> {
+    ) -> anyhow::Result<(Vec<copy::JobResult>, Vec<indexes::Built>)> {
         let progress = Arc::new(Progress::default());
         progress
             .jobs_total
@@ -359,6 +359,7 @@ impl Run<'_> {
             progress: Arc::clone(&progress),
             transforms: self.transforms.clone(),
             results: Mutex::new(Vec::new()),
+            built: Mutex::new(Vec::new()),
             raw_source: encoding::is_raw(&self.source_encoding),
             check_utf8: self.check_utf8,
         });
@@ -372,12 +373,10 @@ impl Run<'_> {
             r.abort();
         }
         outcome?;
-        let results = ctx
-            .results
-            .lock()
-            .map_err(|_| anyhow::anyhow!("results poisoned"))?
-            .clone();
-        Ok(results)
+        let poisoned = || anyhow::anyhow!("results poisoned");
+        let results = ctx.results.lock().map_err(|_| poisoned())?.clone();
+        let built = std::mem::take(&mut *ctx.built.lock().map_err(|_| poisoned())?);
+        Ok((results, built))
     }
 
     fn report(

@@ -6,16 +6,29 @@ use std::collections::{HashMap, VecDeque};
 
 use super::plan::CopyJob;
 
+/// One statement: `(label, sql)`.
+pub type Step = (String, String);
+
 /// One unit of work for a worker.
 #[derive(Debug, Clone)]
 pub enum Task {
     Copy(CopyJob),
-    /// An index, a constraint or ANALYZE on one table (target only).
-    Sql {
+    /// All indexes and constraints of one table (target only), its primary key first, run one
+    /// after another on one session: the key's `pg_index` row is then the table's first, in
+    /// oid and in physical order (PG4WP takes a table's first index for its key). Statements of
+    /// one table on several sessions would land on the pages each session last inserted on, in
+    /// no particular order.
+    Build {
+        table: i64,
+        /// The table's qualified name (`table` is its oid on the source).
+        name: String,
+        steps: Vec<Step>,
+    },
+    /// ANALYZE of one table, after its indexes.
+    Analyze {
         table: i64,
         label: String,
         sql: String,
-        analyze: bool,
     },
 }
 
@@ -36,44 +49,33 @@ pub type TableSql = (i64, String, String);
 pub struct Scheduler {
     ready: VecDeque<Task>,
     copies_left: HashMap<i64, usize>,
-    indexes_left: HashMap<i64, usize>,
-    indexes: HashMap<i64, Vec<(String, String)>>,
-    /// A table's other indexes and constraints, held back until its primary key is built.
-    after_key: HashMap<i64, Vec<(String, String)>>,
+    /// Each table's statements, its primary key first.
+    builds: HashMap<i64, Vec<Step>>,
+    /// Qualified names of the tables not analyzed yet.
     analyze: HashMap<i64, String>,
+    names: HashMap<i64, String>,
     running: usize,
 }
 
 impl Scheduler {
-    /// `jobs` must be sorted largest first; `keys` (primary keys) run after their table's last
-    /// copy job, its other `indexes` after the key — so that the key's catalog rows come first,
-    /// as with `pg_dump | psql` (PG4WP takes a table's first index for its key) — and `analyze`
-    /// (per table) after all of them.
+    /// `jobs` must be sorted largest first. A table's `keys` (its primary key) and then its
+    /// other `indexes`, in the order given, run as one task after its last copy job, as with
+    /// `pg_dump | psql`; then ANALYZE of each of `tables` (oid, qualified name).
     pub fn new(
         jobs: Vec<CopyJob>,
         keys: Vec<TableSql>,
         indexes: Vec<TableSql>,
-        analyze: Vec<(i64, String)>,
+        tables: Vec<(i64, String)>,
     ) -> Self {
         let mut s = Scheduler::default();
         for job in &jobs {
             *s.copies_left.entry(job.table.oid).or_default() += 1;
         }
-        let keyed: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
-        for (table, label, sql) in keys {
-            *s.indexes_left.entry(table).or_default() += 1;
-            s.indexes.entry(table).or_default().push((label, sql));
+        for (table, label, sql) in keys.into_iter().chain(indexes) {
+            s.builds.entry(table).or_default().push((label, sql));
         }
-        for (table, label, sql) in indexes {
-            *s.indexes_left.entry(table).or_default() += 1;
-            let queue = if keyed.contains(&table) {
-                &mut s.after_key
-            } else {
-                &mut s.indexes
-            };
-            queue.entry(table).or_default().push((label, sql));
-        }
-        s.analyze = analyze.into_iter().collect();
+        s.names = tables.iter().cloned().collect();
+        s.analyze = tables.into_iter().collect();
         s.ready = jobs.into_iter().map(Task::Copy).collect();
         s
     }
@@ -99,53 +101,27 @@ impl Scheduler {
                 let left = self.copies_left.entry(table).or_default();
                 *left = left.saturating_sub(1);
                 if *left == 0 {
-                    match self.indexes.remove(&table) {
-                        Some(sqls) => {
-                            for (label, sql) in sqls.into_iter().rev() {
-                                self.ready.push_front(Task::Sql {
-                                    table,
-                                    label,
-                                    sql,
-                                    analyze: false,
-                                });
-                            }
-                        }
+                    match self.builds.remove(&table) {
+                        Some(steps) => self.ready.push_front(Task::Build {
+                            table,
+                            name: self.names.get(&table).cloned().unwrap_or_default(),
+                            steps,
+                        }),
                         None => self.release_analyze(table),
                     }
                 }
             }
-            Task::Sql {
-                table,
-                analyze: false,
-                ..
-            } => {
-                let left = self.indexes_left.entry(*table).or_default();
-                *left = left.saturating_sub(1);
-                if *left == 0 {
-                    self.release_analyze(*table);
-                } else if let Some(sqls) = self.after_key.remove(table) {
-                    for (label, sql) in sqls.into_iter().rev() {
-                        self.ready.push_front(Task::Sql {
-                            table: *table,
-                            label,
-                            sql,
-                            analyze: false,
-                        });
-                    }
-                }
-            }
-            Task::Sql { analyze: true, .. } => {}
+            Task::Build { table, .. } => self.release_analyze(*table),
+            Task::Analyze { .. } => {}
         }
     }
 
     fn release_analyze(&mut self, table: i64) {
         if let Some(name) = self.analyze.remove(&table) {
-            let sql = format!("ANALYZE {name}");
-            self.ready.push_back(Task::Sql {
+            self.ready.push_back(Task::Analyze {
                 table,
                 label: format!("analyzing {name}"),
-                sql,
-                analyze: true,
+                sql: format!("ANALYZE {name}"),
             });
         }
     }
@@ -153,39 +129,6 @@ impl Scheduler {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_primary_key_is_built_alone_before_the_other_indexes() {
-        let mut s = Scheduler::new(
-            vec![job(1, 1, 1)],
-            vec![(
-                1,
-                "pkey".into(),
-                "ALTER TABLE t ADD PRIMARY KEY (id)".into(),
-            )],
-            vec![
-                (1, "idx a".into(), "CREATE INDEX a".into()),
-                (1, "idx b".into(), "CREATE INDEX b".into()),
-            ],
-            vec![(1, "t1".into())],
-        );
-        let Next::Run(copy) = s.take() else { panic!() };
-        s.finished(&copy);
-        let Next::Run(key) = s.take() else { panic!() };
-        assert_eq!(label(&key), "pkey");
-        assert!(
-            matches!(s.take(), Next::Wait),
-            "another index would be built beside the key"
-        );
-        s.finished(&key);
-        let Next::Run(a) = s.take() else { panic!() };
-        let Next::Run(b) = s.take() else { panic!() };
-        assert_eq!((label(&a), label(&b)), ("idx a".into(), "idx b".into()));
-        s.finished(&a);
-        s.finished(&b);
-        let Next::Run(an) = s.take() else { panic!() };
-        assert_eq!(label(&an), "analyzing t1");
-    }
-
     use std::sync::Arc;
 
     use super::*;
@@ -216,12 +159,57 @@ mod tests {
     fn label(t: &Task) -> String {
         match t {
             Task::Copy(j) => format!("copy {} {}", j.table.oid, j.part),
-            Task::Sql { label, .. } => label.clone(),
+            Task::Build { steps, .. } => steps
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            Task::Analyze { label, .. } => label.clone(),
         }
     }
 
     #[test]
-    fn indexes_wait_for_every_slice_and_analyze_for_every_index() {
+    fn a_tables_key_and_then_its_other_indexes_are_one_task() {
+        let mut s = Scheduler::new(
+            vec![job(1, 1, 1), job(2, 1, 1)],
+            vec![
+                (
+                    2,
+                    "pkey 2".into(),
+                    "ALTER TABLE t2 ADD PRIMARY KEY (id)".into(),
+                ),
+                (
+                    1,
+                    "pkey".into(),
+                    "ALTER TABLE t ADD PRIMARY KEY (id)".into(),
+                ),
+            ],
+            vec![
+                (1, "idx a".into(), "CREATE INDEX a".into()),
+                (2, "idx c".into(), "CREATE INDEX c".into()),
+                (1, "idx b".into(), "CREATE INDEX b".into()),
+            ],
+            vec![(1, "t1".into()), (2, "t2".into())],
+        );
+        let Next::Run(copy) = s.take() else { panic!() };
+        s.finished(&copy);
+        let Next::Run(build) = s.take() else { panic!() };
+        assert_eq!(label(&build), "pkey, idx a, idx b");
+        assert!(
+            matches!(s.take(), Next::Run(Task::Copy(_))),
+            "the other table still copies beside the build"
+        );
+        assert!(
+            matches!(s.take(), Next::Wait),
+            "an index would be built beside the others of its table"
+        );
+        s.finished(&build);
+        let Next::Run(an) = s.take() else { panic!() };
+        assert_eq!(label(&an), "analyzing t1");
+    }
+
+    #[test]
+    fn indexes_wait_for_every_slice_and_analyze_for_the_indexes() {
         let mut s = Scheduler::new(
             vec![job(1, 1, 2), job(1, 2, 2), job(2, 1, 1)],
             Vec::new(),
@@ -253,7 +241,7 @@ mod tests {
             _ => None,
         })
         .collect();
-        assert_eq!(order, ["idx a", "idx b", "analyzing t1"]);
+        assert_eq!(order, ["idx a, idx b", "analyzing t1"]);
         s.finished(&an2);
         assert!(matches!(s.take(), Next::Done));
     }

@@ -32,6 +32,7 @@ mod support_s1;
 mod sync_errors;
 mod sync_fidelity;
 mod sync_identity;
+mod sync_key_first;
 mod sync_limits;
 mod sync_safety;
 mod tls;
