@@ -3,7 +3,7 @@
 //! key comes second hands out id 0 for new users, terms and posts.
 
 use wpstage::postgres::DbUrl;
-use wpstage::sync::sync;
+use wpstage::sync::{SyncReport, sync};
 
 use crate::support::{client, clusters, fresh_db, normalized_schema, wordpress_source};
 use crate::sync_fidelity::options;
@@ -167,21 +167,30 @@ async fn key_not_first(url: &DbUrl) -> Vec<String> {
     wrong
 }
 
-#[tokio::test]
-async fn every_tables_primary_key_is_its_first_index() {
-    let source = network_source().await;
-    for round in 1..=4 {
-        let target = fresh_db(&clusters().staging, "keyfirst_dst").await;
-        let mut opts = options(&source, &target);
+/// Syncs `source` into a fresh target `rounds` times with four workers; after each, every
+/// table's key must come first. Returns each round's report.
+async fn assert_keys_first(source: &DbUrl, name: &str, rounds: u32) -> Vec<(DbUrl, SyncReport)> {
+    let mut done = Vec::new();
+    for round in 1..=rounds {
+        let target = fresh_db(&clusters().staging, name).await;
+        let mut opts = options(source, &target);
         opts.jobs = 4;
-        sync(&opts, None).await.unwrap();
+        let report = sync(&opts, None).await.unwrap();
         let wrong = key_not_first(&target).await;
         assert!(
             wrong.is_empty(),
             "round {round}: {} tables have another index before their primary key: {wrong:#?}",
             wrong.len()
         );
+        done.push((target, report));
     }
+    done
+}
+
+#[tokio::test]
+async fn every_tables_primary_key_is_its_first_index() {
+    let source = network_source().await;
+    assert_keys_first(&source, "keyfirst_dst", 4).await;
 }
 
 /// Plugin tables with indexes whose catalog rows differ much in size (expression and partial
@@ -225,36 +234,15 @@ async fn plugin_source() -> DbUrl {
 #[tokio::test]
 async fn keys_come_first_when_index_rows_differ_in_size() {
     let source = plugin_source().await;
-    for round in 1..=2 {
-        let target = fresh_db(&clusters().staging, "keyfirst_plugin_dst").await;
-        let mut opts = options(&source, &target);
-        opts.jobs = 4;
-        let report = sync(&opts, None).await.unwrap();
+    for (target, report) in assert_keys_first(&source, "keyfirst_plugin_dst", 2).await {
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         // Indexes built again are the same indexes.
         assert_eq!(normalized_schema(&source), normalized_schema(&target));
-        let wrong = key_not_first(&target).await;
-        assert!(
-            wrong.is_empty(),
-            "round {round}: {} tables have another index before their primary key: {wrong:#?}",
-            wrong.len()
-        );
     }
 }
 
 #[tokio::test]
 async fn a_generated_wordpress_sites_keys_come_first() {
     let source = wordpress_source().await;
-    for round in 1..=2 {
-        let target = fresh_db(&clusters().staging, "keyfirst_wp_dst").await;
-        let mut opts = options(&source, &target);
-        opts.jobs = 4;
-        sync(&opts, None).await.unwrap();
-        let wrong = key_not_first(&target).await;
-        assert!(
-            wrong.is_empty(),
-            "round {round}: {} tables have another index before their primary key: {wrong:#?}",
-            wrong.len()
-        );
-    }
+    assert_keys_first(&source, "keyfirst_wp_dst", 2).await;
 }
