@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 
 use super::config::LifecycleConfig;
 use super::outcome::DataSummary;
-use crate::postgres::{DbUrl, PgError, Side, connect};
+use crate::postgres::{DbUrl, PgError, Side, connect, connect_source};
 use crate::sync::{SyncOptions, SyncReport, Transforms, sync};
 
 /// Why the production site URL could not be read from the source.
@@ -47,7 +47,7 @@ pub async fn production_site_url(cfg: &LifecycleConfig, source: &DbUrl) -> anyho
     if let Some(url) = &cfg.site_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
-    let client = connect(source, Side::Source).await?;
+    let client = connect_source(source, "wpstage").await?;
     // Only tables with WordPress's option columns: another application's `options` table is
     // not the site's, and reading it would fail for the wrong reason.
     let tables = client

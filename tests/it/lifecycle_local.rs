@@ -334,3 +334,40 @@ async fn an_unreadable_options_table_is_reported_not_skipped() {
         assert!(msg.contains(part), "{part:?} missing from: {msg}");
     }
 }
+
+/// The site URL is read in a read-only session, like every other read of production: a read
+/// that would make the source write (here a row-security policy calling a writing function) is
+/// refused, and production keeps no trace of it.
+#[tokio::test]
+async fn the_site_url_is_read_without_ever_writing_to_production() {
+    let source = options_source("home_ro", "text", "'https://shop.example/'").await;
+    let role = format!("{}_reader", source.dbname());
+    client(&source)
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE audit (at timestamptz DEFAULT now()); \
+             CREATE FUNCTION audited() RETURNS boolean LANGUAGE plpgsql VOLATILE AS \
+               $$ BEGIN INSERT INTO audit DEFAULT VALUES; RETURN true; END $$; \
+             ALTER TABLE wp_options ENABLE ROW LEVEL SECURITY; \
+             CREATE POLICY seen ON wp_options USING (audited()); \
+             DROP ROLE IF EXISTS {role}; \
+             CREATE ROLE {role} LOGIN PASSWORD 'reader-pw-5'; \
+             GRANT SELECT ON wp_options TO {role}; GRANT INSERT ON audit TO {role};"
+        ))
+        .await
+        .unwrap();
+    let reader = wpstage::postgres::DbUrl::from_parts(
+        "127.0.0.1",
+        clusters().prod.port(),
+        &role,
+        "reader-pw-5",
+        source.dbname(),
+    );
+    let read = lifecycle::data::production_site_url(&LifecycleConfig::default(), &reader).await;
+    let writes = strings(&source, "SELECT count(*)::text FROM audit").await;
+    assert_eq!(
+        writes,
+        ["0"],
+        "the read wrote to production (result: {read:?})"
+    );
+}
