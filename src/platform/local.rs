@@ -164,22 +164,20 @@ impl Platform for LocalPlatform {
 
     async fn lock_environment(&self, name: &str) -> anyhow::Result<RunLock> {
         let session = self.admin().await?;
-        let taken: bool = session
-            .query_one(
-                &format!("SELECT pg_try_advisory_lock({ENV_LOCK_KEY})"),
-                &[&name],
-            )
+        let taken = helpers::try_lock(&session, ENV_LOCK_KEY, name)
             .await
-            .context("taking the environment's lock on the staging server")?
-            .get(0);
+            .context("taking the environment's lock on the staging server")?;
         if !taken {
             return Err(RunInProgress {
                 name: name.to_owned(),
             }
             .into());
         }
-        let unlock = format!("SELECT pg_advisory_unlock({ENV_LOCK_KEY})");
-        Ok(RunLock::session(session, unlock, name))
+        Ok(RunLock::session(
+            session,
+            helpers::unlock_sql(ENV_LOCK_KEY),
+            name,
+        ))
     }
 
     async fn reap_helpers(&self, prefix: &str, dry_run: bool) -> anyhow::Result<helpers::Sweep> {

@@ -95,20 +95,37 @@ pub const TARGET_LOCK_KEY: &str = "hashtext('wpstage-sync:' || $1::text)::int8";
 /// cut and hashed or its target is gone.
 pub const HELPER_LOCK_KEY: &str = "hashtext('wpstage-helper:' || $1::text)::int8";
 
+/// Takes the session-level advisory lock `key` (SQL over `$1`, e.g. [`TARGET_LOCK_KEY`]) for
+/// `name` in `client`'s session if no other session holds it; whether it was taken.
+pub async fn try_lock(
+    client: &Client,
+    key: &str,
+    name: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one(&format!("SELECT pg_try_advisory_lock({key})"), &[&name])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The statement that releases a lock [`try_lock`] took (`$1`: the name).
+pub fn unlock_sql(key: &str) -> String {
+    format!("SELECT pg_advisory_unlock({key})")
+}
+
 /// How long a sync waits for a helper lock that `reap` holds while it checks that helper.
 const HELPER_LOCK_TRIES: u32 = 100;
 
 /// Takes the helper locks of `names` (a sync's `next` and `old`) in `client`'s session, waiting a
 /// moment for a `reap` that is looking at one of them.
 pub async fn lock_helpers(client: &Client, names: &[&str], server: &str) -> Result<(), PgError> {
-    let sql = format!("SELECT pg_try_advisory_lock({HELPER_LOCK_KEY})");
     for name in names {
         let mut tries = 0;
         loop {
-            let row = client.query_one(&sql, &[name]).await.map_err(|e| {
+            let taken = try_lock(client, HELPER_LOCK_KEY, name).await.map_err(|e| {
                 PgError::from_driver(Side::Target, server, "taking the helper database lock", &e)
             })?;
-            if row.get::<_, bool>(0) {
+            if taken {
                 break;
             }
             tries += 1;
@@ -217,14 +234,9 @@ pub async fn sweep(
         if !belongs {
             continue;
         }
-        let locked: bool = client
-            .query_one(
-                &format!("SELECT pg_try_advisory_lock({HELPER_LOCK_KEY})"),
-                &[&helper.name],
-            )
+        let locked = try_lock(client, HELPER_LOCK_KEY, &helper.name)
             .await
-            .map_err(|e| db_err("taking a helper database lock", &e))?
-            .get(0);
+            .map_err(|e| db_err("taking a helper database lock", &e))?;
         if !locked {
             found.in_use.push(helper.name);
             continue;
@@ -239,7 +251,7 @@ pub async fn sweep(
             Ok::<_, PgError>(true)
         }
         .await;
-        let unlock = format!("SELECT pg_advisory_unlock({HELPER_LOCK_KEY})");
+        let unlock = unlock_sql(HELPER_LOCK_KEY);
         if let Err(e) = client.query_one(&unlock, &[&helper.name]).await {
             tracing::debug!(error = %e, "releasing the lock of {}", helper.name);
         }

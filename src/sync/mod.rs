@@ -172,7 +172,6 @@ pub async fn sync_with(
         jobs,
         workers,
         source_encoding,
-        check_utf8: false,
         transforms,
         source_major,
         warnings,
@@ -223,8 +222,6 @@ struct Run<'a> {
     /// Copy workers: `--jobs`, lowered to what both servers' free connection slots allow.
     workers: usize,
     source_encoding: String,
-    /// Rows are checked to be UTF-8 before the target refuses them (see [`encoding`]).
-    check_utf8: bool,
     transforms: Option<Arc<dyn Transforms>>,
     source_major: u32,
     warnings: Vec<String>,
@@ -258,7 +255,8 @@ impl Run<'_> {
         })?;
         let settings = target_settings(&ddl, build).await;
         let target_encoding = server_encoding(&ddl, Side::Target, &build_server).await?;
-        self.check_utf8 = encoding::needs_check(&self.source_encoding, &target_encoding);
+        // Rows are checked to be UTF-8 before the target refuses them (see [`encoding`]).
+        let check_utf8 = encoding::needs_check(&self.source_encoding, &target_encoding);
         let target_slots = slots::read(&ddl, Side::Target, &build_server).await?;
         let (workers, lowered) = slots::cap(
             self.opts.jobs,
@@ -296,7 +294,7 @@ impl Run<'_> {
         );
         fault_hook::reached(fault_hook::Phase::Copy).await;
         let (results, built) = self
-            .copy_phase(Some(build.clone()), session.clone(), schedule)
+            .copy_phase(Some(build.clone()), session.clone(), schedule, check_utf8)
             .await?;
         // The snapshot is no longer needed: release it so the source can vacuum again.
         if let Err(e) = self.exporter.batch_execute("COMMIT").await {
@@ -330,7 +328,9 @@ impl Run<'_> {
 
     async fn copy_only(self, mut phases: Phases) -> anyhow::Result<SyncReport> {
         let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
-        let (results, _) = self.copy_phase(None, String::new(), schedule).await?;
+        let (results, _) = self
+            .copy_phase(None, String::new(), schedule, false)
+            .await?;
         phases.mark("data (dry run)");
         Ok(self.report(results, phases, Mode::DryRun, 0))
     }
@@ -340,6 +340,7 @@ impl Run<'_> {
         build: Option<DbUrl>,
         settings: String,
         schedule: Scheduler,
+        check_utf8: bool,
     ) -> anyhow::Result<(Vec<copy::JobResult>, Vec<indexes::Built>)> {
         let progress = Arc::new(Progress::default());
         progress
@@ -361,7 +362,7 @@ impl Run<'_> {
             results: Mutex::new(Vec::new()),
             built: Mutex::new(Vec::new()),
             raw_source: encoding::is_raw(&self.source_encoding),
-            check_utf8: self.check_utf8,
+            check_utf8,
         });
         let reporter = progress::spawn_reporter(Arc::clone(&progress), self.opts.progress_every);
         let mut set = tokio::task::JoinSet::new();

@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 
 use super::helpers::{
     TARGET_LOCK_KEY as LOCK_KEY, connect_maintenance, drop_database, lock_helpers, side_name,
-    terminate_sessions,
+    terminate_sessions, try_lock,
 };
 use super::identity::SourceIdentity;
 use super::report::Mode;
@@ -375,11 +375,10 @@ async fn database_properties(client: &Client, db: &str) -> Result<String, tokio_
 }
 
 async fn lock(client: &Client, db: &str, server: &str) -> Result<(), PgError> {
-    let row = client
-        .query_one(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"), &[&db])
+    let taken = try_lock(client, LOCK_KEY, db)
         .await
         .map_err(|e| PgError::from_driver(Side::Target, server, "taking the sync lock", &e))?;
-    if row.get::<_, bool>(0) {
+    if taken {
         Ok(())
     } else {
         Err(PgError::new(
