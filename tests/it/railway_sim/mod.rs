@@ -377,23 +377,13 @@ impl Sim {
 
     /// The app instance of environment `name` (source, domains, variables, latest deployment).
     pub fn app_instance(&self, seed: &Seed, name: &str) -> Option<SimInstance> {
-        let st = self.state();
-        let env = st.envs.iter().find(|e| e.name == name)?.id.clone();
-        st.instances
-            .iter()
-            .find(|i| i.env_id == env && i.service_id == seed.app_service_id)
-            .cloned()
+        instance_in(&self.state(), name, &seed.app_service_id).cloned()
     }
 
     /// The variables of `service_id` in environment `name` as Railway renders them there.
     pub fn rendered_vars(&self, name: &str, service_id: &str) -> Option<BTreeMap<String, String>> {
         let st = self.state();
-        let env = st.envs.iter().find(|e| e.name == name)?.id.clone();
-        let inst = st
-            .instances
-            .iter()
-            .find(|i| i.env_id == env && i.service_id == service_id)?;
-        Some(st.rendered(inst))
+        Some(st.rendered(instance_in(&st, name, service_id)?))
     }
 
     /// A project token scoped to `environment`.
@@ -501,4 +491,16 @@ pub(crate) fn backing_of(url: &DbUrl) -> Backing {
         database: url.dbname().to_owned(),
         initialised: true,
     }
+}
+
+/// The instance of `service_id` in the environment called `name`.
+pub(crate) fn instance_in<'a>(
+    st: &'a State,
+    name: &str,
+    service_id: &str,
+) -> Option<&'a SimInstance> {
+    let env = &st.envs.iter().find(|e| e.name == name)?.id;
+    st.instances
+        .iter()
+        .find(|i| &i.env_id == env && i.service_id == service_id)
 }

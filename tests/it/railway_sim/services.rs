@@ -54,11 +54,7 @@ impl Sim {
     /// The latest deployment of `service_id` in environment `name`.
     pub fn latest_deployment(&self, name: &str, service_id: &str) -> Option<SimDeployment> {
         let st = self.state();
-        let env = st.envs.iter().find(|e| e.name == name)?.id.clone();
-        let inst = st
-            .instances
-            .iter()
-            .find(|i| i.env_id == env && i.service_id == service_id)?;
+        let inst = super::instance_in(&st, name, service_id)?;
         st.deployments.get(inst.latest.as_ref()?).cloned()
     }
 }
