@@ -6,7 +6,9 @@ use wpstage::lifecycle::{self, Failure, LifecycleConfig, ReapRequest, UpRequest}
 use wpstage::platform::Platform;
 use wpstage::platform::local::LocalPlatform;
 
-use crate::support::{client, clusters, fresh_db, strings, table_digests, wordpress_source};
+use crate::support::{
+    as_new_role, client, clusters, fresh_db, strings, table_digests, wordpress_source,
+};
 
 pub(crate) fn platform(
     source: wpstage::postgres::DbUrl,
@@ -312,23 +314,7 @@ async fn a_home_option_that_is_not_text_is_named_with_what_to_do() {
 #[tokio::test]
 async fn an_unreadable_options_table_is_reported_not_skipped() {
     let source = options_source("home_denied", "text", "'https://shop.example'").await;
-    client(&source)
-        .await
-        .batch_execute(
-            "DO $$ BEGIN CREATE ROLE site_url_reader LOGIN PASSWORD 'reader-pw-41'; \
-             EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
-        )
-        .await
-        .unwrap();
-    let reader = wpstage::postgres::DbUrl::parse(
-        &format!(
-            "postgres://site_url_reader:reader-pw-41@127.0.0.1:{}/{}",
-            clusters().prod.port(),
-            source.dbname()
-        ),
-        "source",
-    )
-    .unwrap();
+    let reader = as_new_role(&source, "reader-pw-41", "", "").await;
     let msg = site_url_error(&reader).await;
     for part in ["wp_options", "permission", "SELECT"] {
         assert!(msg.contains(part), "{part:?} missing from: {msg}");
@@ -341,28 +327,24 @@ async fn an_unreadable_options_table_is_reported_not_skipped() {
 #[tokio::test]
 async fn the_site_url_is_read_without_ever_writing_to_production() {
     let source = options_source("home_ro", "text", "'https://shop.example/'").await;
-    let role = format!("{}_reader", source.dbname());
     client(&source)
         .await
-        .batch_execute(&format!(
+        .batch_execute(
             "CREATE TABLE audit (at timestamptz DEFAULT now()); \
              CREATE FUNCTION audited() RETURNS boolean LANGUAGE plpgsql VOLATILE AS \
                $$ BEGIN INSERT INTO audit DEFAULT VALUES; RETURN true; END $$; \
              ALTER TABLE wp_options ENABLE ROW LEVEL SECURITY; \
-             CREATE POLICY seen ON wp_options USING (audited()); \
-             DROP ROLE IF EXISTS {role}; \
-             CREATE ROLE {role} LOGIN PASSWORD 'reader-pw-5'; \
-             GRANT SELECT ON wp_options TO {role}; GRANT INSERT ON audit TO {role};"
-        ))
+             CREATE POLICY seen ON wp_options USING (audited());",
+        )
         .await
         .unwrap();
-    let reader = wpstage::postgres::DbUrl::from_parts(
-        "127.0.0.1",
-        clusters().prod.port(),
-        &role,
+    let reader = as_new_role(
+        &source,
         "reader-pw-5",
-        source.dbname(),
-    );
+        "",
+        "GRANT SELECT ON wp_options TO {role}; GRANT INSERT ON audit TO {role};",
+    )
+    .await;
     let read = lifecycle::data::production_site_url(&LifecycleConfig::default(), &reader).await;
     let writes = strings(&source, "SELECT count(*)::text FROM audit").await;
     assert_eq!(

@@ -174,3 +174,20 @@ pub async fn strings(url: &DbUrl, sql: &str) -> Vec<String> {
         .filter_map(|r| r.get::<_, Option<String>>(0))
         .collect()
 }
+
+/// `url` read through a new login role `{database}_reader` with `password`, created on the
+/// database's cluster with `options` (e.g. `CONNECTION LIMIT 5`) and then given `grants` (SQL
+/// in which `{role}` stands for the role's name).
+pub async fn as_new_role(url: &DbUrl, password: &str, options: &str, grants: &str) -> DbUrl {
+    let role = format!("{}_reader", url.dbname());
+    client(url)
+        .await
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD '{password}' {options}; {}",
+            grants.replace("{role}", &role)
+        ))
+        .await
+        .unwrap();
+    let port = url.config().get_ports().first().copied().unwrap();
+    DbUrl::from_parts("127.0.0.1", port, &role, password, url.dbname())
+}

@@ -5,7 +5,7 @@
 
 use wpstage::postgres::DbUrl;
 
-use crate::support::{client, clusters, fresh_db, run_cli, table_digests};
+use crate::support::{as_new_role, client, clusters, fresh_db, run_cli, table_digests};
 use crate::sync_fidelity::TRICKY_SCHEMA;
 
 /// A source database with data, read through a new login role limited to `limit` connections.
@@ -13,22 +13,13 @@ async fn limited_source(name: &str, limit: u32) -> DbUrl {
     let owner = fresh_db(&clusters().prod, name).await;
     let db = client(&owner).await;
     db.batch_execute(TRICKY_SCHEMA).await.unwrap();
-    let role = format!("{}_reader", owner.dbname());
-    let password = "limited-Secret-91";
-    db.batch_execute(&format!(
-        "DROP ROLE IF EXISTS {role}; \
-         CREATE ROLE {role} LOGIN PASSWORD '{password}' CONNECTION LIMIT {limit}; \
-         GRANT pg_read_all_data TO {role};"
-    ))
-    .await
-    .unwrap();
-    DbUrl::from_parts(
-        "127.0.0.1",
-        clusters().prod.port(),
-        &role,
-        password,
-        owner.dbname(),
+    as_new_role(
+        &owner,
+        "limited-Secret-91",
+        &format!("CONNECTION LIMIT {limit}"),
+        "GRANT pg_read_all_data TO {role};",
     )
+    .await
 }
 
 /// `wpstage sync` from `source` to `target` without anonymization (these tables hold no one).
