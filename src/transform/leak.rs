@@ -65,6 +65,7 @@ impl LeakDetector {
                 .filter(|t| !t.is_empty())
                 .for_each(add);
         }
+        spaced_phones(whole, out);
     }
 
     /// Number of distinct original values recorded.
@@ -74,6 +75,28 @@ impl LeakDetector {
 
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
+    }
+}
+
+/// Groups of a phone number written with spaces ("+33 6 12 34 56 78") fall apart when a text
+/// is split into words, so each run of digit groups between other characters is also hashed as
+/// every window of up to six consecutive groups: the number is found inside any sentence.
+fn spaced_phones(text: &str, out: &mut Vec<u64>) {
+    let runs = text.split(|c: char| !(c.is_ascii_digit() || " +-()/".contains(c)));
+    for run in runs.filter(|r| r.bytes().filter(u8::is_ascii_digit).nth(6).is_some()) {
+        let groups: Vec<&str> = run.split_whitespace().collect();
+        if groups.len() < 2 {
+            continue;
+        }
+        for start in 0..groups.len() {
+            for end in start + 2..=(start + 6).min(groups.len()) {
+                let window = groups[start..end].join(" ");
+                let window = window.trim_matches(|c: char| "-/(".contains(c));
+                if looks_like_phone(window) {
+                    out.push(pii_hash(PiiKind::Phone, window));
+                }
+            }
+        }
     }
 }
 
@@ -175,6 +198,27 @@ mod tests {
         ] {
             assert_eq!(looks_like_pii(no), None, "{no}");
         }
+    }
+
+    #[test]
+    fn phones_written_with_spaces_are_found_inside_text() {
+        let mut d = LeakDetector::default();
+        for phone in ["+33 6 12 34 56 78", "(030) 4417723", "0171 2345678"] {
+            d.seen.insert(pii_hash(PiiKind::Phone, phone));
+        }
+        for text in [
+            "ruft mich an: +33 6 12 34 56 78 oder schreibt",
+            "Telefon (030) 4417723, Fax",
+            "Tel. 0171 2345678 12 mal am Tag",
+            "a:1:{s:5:\"phone\";s:12:\"0171 2345678\";}",
+        ] {
+            let mut hashes = Vec::new();
+            LeakDetector::token_hashes(text, &mut hashes);
+            assert!(hashes.iter().any(|h| d.seen.contains(h)), "{text}");
+        }
+        let mut hashes = Vec::new();
+        LeakDetector::token_hashes("seit 2024 mit 12 Filialen, 3 345 Kunden", &mut hashes);
+        assert!(!hashes.iter().any(|h| d.seen.contains(h)));
     }
 
     #[test]
