@@ -77,6 +77,7 @@ impl LeakDetector {
             }
             cursor = end + 1;
         }
+        spaced_phones(whole, out);
     }
 
     /// Number of distinct original values recorded.
@@ -158,6 +159,45 @@ const fn byte_classes() -> [u8; 256] {
         c += 1;
     }
     table
+}
+
+/// Groups of a phone number written with spaces ("+33 6 12 34 56 78") fall apart when a text
+/// is split into words, so each run of digit groups between other characters is also hashed as
+/// every window of up to six consecutive groups: the number is found inside any sentence.
+/// Runs are found from their digits (see [`next_digit`]), so a text without numbers costs one
+/// vectorized pass.
+fn spaced_phones(text: &str, out: &mut Vec<u64>) {
+    let bytes = text.as_bytes();
+    let in_run = |b: u8| b.is_ascii_digit() || b" +-()/".contains(&b);
+    let mut cursor = 0;
+    while let Some(digit) = next_digit(bytes, cursor) {
+        let start = bytes[cursor..digit]
+            .iter()
+            .rposition(|&b| !in_run(b))
+            .map_or(cursor, |p| cursor + p + 1);
+        let end = bytes[digit..]
+            .iter()
+            .position(|&b| !in_run(b))
+            .map_or(bytes.len(), |p| digit + p);
+        cursor = end;
+        let run = &text[start..end];
+        if run.bytes().filter(u8::is_ascii_digit).nth(6).is_none() {
+            continue;
+        }
+        let groups: Vec<&str> = run.split_whitespace().collect();
+        if groups.len() < 2 {
+            continue;
+        }
+        for start in 0..groups.len() {
+            for end in start + 2..=(start + 6).min(groups.len()) {
+                let window = groups[start..end].join(" ");
+                let window = window.trim_matches(|c: char| "-/(".contains(c));
+                if looks_like_phone(window) {
+                    out.push(pii_hash(PiiKind::Phone, window));
+                }
+            }
+        }
+    }
 }
 
 fn looks_like_email(v: &str) -> bool {
@@ -277,6 +317,20 @@ mod tests {
         if whole.contains(sep) {
             whole.split(sep).filter(|t| !t.is_empty()).for_each(add);
         }
+        // Spaced phones: every run of digit-group characters, split by chars.
+        let runs = whole.split(|c: char| !(c.is_ascii_digit() || " +-()/".contains(c)));
+        for run in runs.filter(|r| r.bytes().filter(u8::is_ascii_digit).nth(6).is_some()) {
+            let groups: Vec<&str> = run.split_whitespace().collect();
+            for start in 0..groups.len() {
+                for end in start + 2..=(start + 6).min(groups.len()) {
+                    let window = groups[start..end].join(" ");
+                    let window = window.trim_matches(|c: char| "-/(".contains(c));
+                    if looks_like_phone(window) {
+                        out.push(pii_hash(PiiKind::Phone, window));
+                    }
+                }
+            }
+        }
         out
     }
 
@@ -316,6 +370,9 @@ mod tests {
         "10.1.2.3",
         "fe80::1",
         "+49",
+        "+33 6 12 34 56 78",
+        " 0171 ",
+        "-/",
         "30",
         "1234567",
         "(555)",
@@ -324,6 +381,27 @@ mod tests {
         "s:5:",
         "a:1:",
     ];
+
+    #[test]
+    fn phones_written_with_spaces_are_found_inside_text() {
+        let mut d = LeakDetector::default();
+        for phone in ["+33 6 12 34 56 78", "(030) 4417723", "0171 2345678"] {
+            d.seen.insert(pii_hash(PiiKind::Phone, phone));
+        }
+        for text in [
+            "ruft mich an: +33 6 12 34 56 78 oder schreibt",
+            "Telefon (030) 4417723, Fax",
+            "Tel. 0171 2345678 12 mal am Tag",
+            "a:1:{s:5:\"phone\";s:12:\"0171 2345678\";}",
+        ] {
+            let mut hashes = Vec::new();
+            LeakDetector::token_hashes(text, &mut hashes);
+            assert!(hashes.iter().any(|h| d.seen.contains(h)), "{text}");
+        }
+        let mut hashes = Vec::new();
+        LeakDetector::token_hashes("seit 2024 mit 12 Filialen, 3 345 Kunden", &mut hashes);
+        assert!(!hashes.iter().any(|h| d.seen.contains(h)));
+    }
 
     #[test]
     fn leaks_matches_normalized_originals() {
