@@ -315,7 +315,12 @@ async fn copy_production(
     Ok(())
 }
 
-fn fail(step: &str, outcome: Outcome, rolled_back: bool, cause: anyhow::Error) -> anyhow::Error {
+pub(super) fn fail(
+    step: &str,
+    outcome: Outcome,
+    rolled_back: bool,
+    cause: anyhow::Error,
+) -> anyhow::Error {
     anyhow::Error::new(Failure {
         step: step.to_owned(),
         outcome: Box::new(outcome),
@@ -324,8 +329,8 @@ fn fail(step: &str, outcome: Outcome, rolled_back: bool, cause: anyhow::Error) -
     })
 }
 
-/// Deletes the PR's environment. An environment that is already gone is success.
-pub async fn down(
+/// `down` once the environment is held: deletes it when it exists.
+pub(super) async fn down_held(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     pr: u64,
