@@ -14,6 +14,7 @@ pub mod generate_db;
 pub mod github;
 pub mod lifecycle;
 pub mod logging;
+pub mod phases;
 pub mod pipeline;
 pub mod platform;
 pub mod postgres;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::sync::PhaseTime;
+use crate::phases::PhaseTime;
 use crate::transform::RunReport;
 
 /// The lifecycle operation that ran.
