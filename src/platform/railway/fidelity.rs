@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::lifecycle::FidelityIssue;
+use crate::platform::FidelityIssue;
 
 /// What fidelity looks at in one environment.
 #[derive(Debug, Clone, Default)]
