@@ -103,14 +103,32 @@ impl<'a> Parser<'a> {
         let len = self.uint()?;
         self.expect(b':')?;
         self.expect(b'"')?;
+        let s = self.take(len, "length runs past the end")?;
+        self.expect(b'"')?;
+        Ok(s)
+    }
+
+    /// The next `len` bytes as they are; `short` when fewer are left.
+    fn take(&mut self, len: usize, short: &'static str) -> PResult<&'a [u8]> {
         let start = self.pos;
         let end = match start.checked_add(len) {
             Some(e) if e <= self.b.len() => e,
-            _ => return self.err("length runs past the end"),
+            _ => return self.err(short),
         };
         self.pos = end;
-        self.expect(b'"')?;
         Ok(&self.b[start..end])
+    }
+
+    /// `N:"Class":M:` of an object: the class name (never empty) and the count `M`.
+    fn class_and_count(&mut self) -> PResult<(&'a [u8], usize)> {
+        let class = self.quoted()?;
+        if class.is_empty() {
+            return self.err("empty class name");
+        }
+        self.expect(b':')?;
+        let n = self.uint()?;
+        self.expect(b':')?;
+        Ok((class, n))
     }
 
     fn value(&mut self, depth: usize) -> PResult<Value<'a>> {
@@ -210,13 +228,7 @@ impl<'a> Parser<'a> {
 
     /// `O:5:"Class":N:{props}`, after the tag.
     fn object(&mut self, depth: usize) -> PResult<Value<'a>> {
-        let class = self.quoted()?;
-        if class.is_empty() {
-            return self.err("empty class name");
-        }
-        self.expect(b':')?;
-        let n = self.uint()?;
-        self.expect(b':')?;
+        let (class, n) = self.class_and_count()?;
         let props = self.entries(n, depth)?;
         Ok(Value::Object {
             class: Cow::Borrowed(class),
@@ -226,24 +238,13 @@ impl<'a> Parser<'a> {
 
     /// `C:5:"Class":N:{payload}` (a `Serializable` object's own bytes), after the tag.
     fn custom(&mut self) -> PResult<Value<'a>> {
-        let class = self.quoted()?;
-        if class.is_empty() {
-            return self.err("empty class name");
-        }
-        self.expect(b':')?;
-        let n = self.uint()?;
-        self.expect(b':')?;
+        let (class, n) = self.class_and_count()?;
         self.expect(b'{')?;
-        let start = self.pos;
-        let end = match start.checked_add(n) {
-            Some(e) if e <= self.b.len() => e,
-            _ => return self.err("payload runs past the end"),
-        };
-        self.pos = end;
+        let payload = self.take(n, "payload runs past the end")?;
         self.expect(b'}')?;
         Ok(Value::Custom {
             class: Cow::Borrowed(class),
-            payload: Cow::Borrowed(&self.b[start..end]),
+            payload: Cow::Borrowed(payload),
         })
     }
 
