@@ -16,6 +16,7 @@ pub mod password;
 pub mod php;
 mod plan;
 mod row;
+mod row_steps;
 pub mod rules;
 pub mod rules_check;
 pub mod run_report;

@@ -39,4 +39,5 @@ mod sync_safety;
 mod tls;
 mod waste;
 mod wordpress;
+mod wordpress_made;
 mod wordpress_real_data;
