@@ -21,6 +21,7 @@ pub mod rules;
 pub mod rules_check;
 pub mod run_report;
 mod set;
+mod settings;
 pub mod stats;
 pub mod url;
 pub mod visit;
@@ -35,6 +36,7 @@ pub use plan::logical_name;
 pub use rules::RulesFile;
 pub use run_report::{RewrittenUrl, RunReport, RunTotals};
 pub use set::{RowOutcome, TableTransformer, TransformSet};
+pub use settings::TransformSettings;
 pub use stats::{ColumnReport, TableReport, TransformReport};
 pub use url::{UploadsMode, UrlRewrite};
 
