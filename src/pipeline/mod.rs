@@ -16,7 +16,7 @@ use rand::RngExt as _;
 use secrecy::{ExposeSecret as _, SecretSlice};
 use tokio_postgres::Client;
 
-use crate::lifecycle::TransformSettings;
+use crate::transform::TransformSettings;
 use crate::postgres::quote_ident;
 use crate::sync::catalog::Table;
 use crate::sync::{RowOutcome, RowTransform, Transforms};
