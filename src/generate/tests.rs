@@ -400,13 +400,6 @@ fn sizes_scale_and_posts_dominate() {
 }
 
 #[test]
-fn job_is_send_static() {
-    fn assert_send<T: Send + 'static>() {}
-    assert_send::<TableJob>();
-    assert_send::<Plan>();
-}
-
-#[test]
 fn unique_keys_hold() {
     // A bigger plan, so sessions outnumber nothing in particular but ids spread out.
     let db = dump(&Plan::new(&spec(9, 40_000_000)).expect("plan"));

@@ -53,7 +53,14 @@ impl LocalPlatform {
     }
 }
 
-/// Parses the marker comment `wpstage:managed pr=42 created=2026-11-27T07:00:00Z`.
+/// The marker comment of an environment database: `wpstage:managed pr=42
+/// created=2026-11-27T07:00:00Z`.
+fn marker(pr: u64, created: SystemTime) -> String {
+    let created = humantime::format_rfc3339_seconds(created);
+    format!("{MARKER} pr={pr} created={created}")
+}
+
+/// Parses a comment written by [`marker`].
 fn parse_marker(comment: &str) -> Option<(Option<u64>, Option<SystemTime>)> {
     let rest = comment.strip_prefix(MARKER)?;
     let mut pr = None;
@@ -112,8 +119,7 @@ impl Platform for LocalPlatform {
             return Err(anyhow::Error::new(e)
                 .context(format!("creating database {name:?} on the staging server")));
         }
-        let created = humantime::format_rfc3339_seconds(SystemTime::now());
-        let marker = format!("{MARKER} pr={pr} created={created}");
+        let marker = marker(pr, SystemTime::now());
         let mark = format!(
             "COMMENT ON DATABASE {} IS {}",
             quote_ident(name),
@@ -270,10 +276,13 @@ mod tests {
 
     #[test]
     fn the_marker_round_trips() {
-        let (pr, created) =
-            parse_marker("wpstage:managed pr=42 created=2026-11-27T07:00:00Z").unwrap();
-        assert_eq!(pr, Some(42));
-        assert!(created.is_some());
+        let created = humantime::parse_rfc3339("2026-11-27T07:00:00Z").unwrap();
+        let written = marker(42, created);
+        assert_eq!(parse_marker(&written), Some((Some(42), Some(created))));
+        // Sub-second parts are not kept; the second is.
+        let later = created + std::time::Duration::from_millis(1500);
+        let (_, back) = parse_marker(&marker(7, later)).unwrap();
+        assert_eq!(back, Some(created + std::time::Duration::from_secs(1)));
         assert!(parse_marker("somebody else's database").is_none());
     }
 }

@@ -187,7 +187,21 @@ async fn reap_deletes_only_stale_environments_it_created() {
         open_prs: None,
         dry_run: false,
     };
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Markers keep whole seconds: wait until reap-pr-2's is in the past, as reap sees it.
+    let listing = ReapRequest {
+        dry_run: true,
+        ..by_age.clone()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while lifecycle::reap(&p, &cfg, &listing)
+        .await
+        .unwrap()
+        .reaped
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "reap-pr-2 never aged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let aged = lifecycle::reap(&p, &cfg, &by_age).await.unwrap();
     assert_eq!(aged.reaped, vec!["reap-pr-2".to_owned()]);
     assert!(database_exists("reap-pr-9").await);

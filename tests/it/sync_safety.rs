@@ -49,7 +49,22 @@ async fn writes_during_the_copy_never_show_up_half_way() {
             id
         })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The copy starts once the writer has committed (it keeps writing during the copy).
+    let watch = client(&source).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while watch
+        .query_one("SELECT count(*) FROM pay WHERE id > 1000", &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never wrote"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let target = fresh_db(&c.staging, "writer_dst").await;
     let mut opts = options(&source, &target);
     opts.jobs = 3;

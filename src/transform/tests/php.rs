@@ -170,6 +170,28 @@ fn tree() -> impl Strategy<Value = Value<'static>> {
     })
 }
 
+/// `bytes` either does not parse or writes back as the same bytes; only a number written with
+/// leading zeros (PHP reads `a:00:` as `a:0:`) may be spelled differently, as the same value.
+fn refused_or_kept(bytes: &[u8]) -> Result<(), TestCaseError> {
+    if let Ok(parsed) = parse(bytes) {
+        let out = to_bytes(&parsed);
+        let again = parse(&out).expect("own output parses");
+        prop_assert_eq!(to_bytes(&again), out.clone(), "not the same value");
+        if out != bytes {
+            let zero_led = bytes
+                .windows(3)
+                .any(|w| w[0] == b':' && w[1] == b'0' && w[2].is_ascii_digit());
+            prop_assert!(
+                zero_led,
+                "{:?} became {:?}",
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn write_then_parse_round_trips(v in tree()) {
@@ -200,8 +222,30 @@ proptest! {
         }
     }
 
+    /// Text that is almost serialized either is refused or, when it parses, writes back as the
+    /// very same bytes (a rewrite of an untouched value never changes it).
     #[test]
-    fn never_panics_on_near_serialized(s in "[aisObNdCrRE:;{}\"0-9]{0,40}") {
-        let _parsed = parse(s.as_bytes()).is_ok();
+    fn near_serialized_text_is_refused_or_kept_byte_for_byte(
+        s in "[aisObNdCrRE:;{}\"0-9]{0,40}",
+    ) {
+        refused_or_kept(s.as_bytes())?;
+    }
+
+    /// The same over mutations of real serialized values: one byte changed, dropped or doubled.
+    #[test]
+    fn a_mutated_serialized_value_is_refused_or_kept_byte_for_byte(
+        v in tree(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        how in 0..3u8,
+    ) {
+        let mut bytes = to_bytes(&v);
+        let i = at.index(bytes.len().max(1)).min(bytes.len().saturating_sub(1));
+        match how {
+            0 if !bytes.is_empty() => bytes[i] = byte,
+            1 if !bytes.is_empty() => { bytes.remove(i); }
+            _ => bytes.insert(i, byte),
+        }
+        refused_or_kept(&bytes)?;
     }
 }
