@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use super::anonymize::kinds::Kind;
 use super::anonymize::kinds::PiiKind;
 use super::anonymize::pii_hash;
+use super::anonymize::pseudonym::is_reserved;
 
 /// Snapshot of what the transformers saw (hashes only, no plaintext).
 #[derive(Debug, Clone, Default)]
@@ -36,15 +38,24 @@ impl LeakDetector {
 
     /// Token hashes of one output value, as the leak check records them: the whole value and
     /// every email/IP/phone-looking token inside it (serialized and JSON values included).
-    pub fn token_hashes(value: &str, out: &mut Vec<u64>) {
+    /// Returns whether one of those tokens is not a pseudonym (not in the reserved ranges): what
+    /// still looks like personal data after anonymization, for the report.
+    pub fn token_hashes(value: &str, out: &mut Vec<u64>) -> bool {
+        let mut remains = false;
         let mut add = |t: &str| {
             if let Some(kind) = looks_like_pii(t) {
                 out.push(pii_hash(kind, t));
+                // Loopback and unspecified addresses are nobody's (the scrub leaves them too).
+                let nobodys = kind == PiiKind::Ip
+                    && t.trim()
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+                remains |= !nobodys && !is_reserved(&Kind::from(kind), t);
             }
         };
         let whole = value.trim();
         if whole.is_empty() {
-            return;
+            return false;
         }
         add(whole);
         if whole.contains(|c: char| {
@@ -63,8 +74,9 @@ impl LeakDetector {
                         )
                 })
                 .filter(|t| !t.is_empty())
-                .for_each(add);
+                .for_each(&mut add);
         }
+        remains
     }
 
     /// Number of distinct original values recorded.
@@ -174,6 +186,25 @@ mod tests {
             "v1.2.3.4",
         ] {
             assert_eq!(looks_like_pii(no), None, "{no}");
+        }
+    }
+
+    #[test]
+    fn what_is_no_pseudonym_remains() {
+        let mut out = Vec::new();
+        for (value, remains) in [
+            ("amara.0011223344556677@example.com", false),
+            ("Ruf an: +1-555-0142 oder 198.51.100.7", false),
+            ("mail <jane@mail.example>", true),
+            ("call 0171/2345678", true),
+            ("nothing here", false),
+            ("listen on 127.0.0.1 and ::1", false),
+        ] {
+            assert_eq!(
+                LeakDetector::token_hashes(value, &mut out),
+                remains,
+                "{value}"
+            );
         }
     }
 

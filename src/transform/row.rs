@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use super::anonymize::kinds::Kind;
 use super::anonymize::scrub::might_hold_pii;
-use super::anonymize::{Applied, ApplyCtx, apply};
+use super::anonymize::{Applied, ApplyCtx, apply, is_account_name, is_kept_users_contact};
 use super::copy_codec::{self, encode_field, split_row};
 use super::error::TransformError;
 use super::leak::LeakDetector;
@@ -207,6 +207,7 @@ impl TableTransformer {
         // 1. Which anonymization rules apply to this row.
         let mut kept = false;
         let mut login: Option<String> = None;
+        let mut user_id: Option<i64> = None;
         if let Some(s) = self.plan.subject {
             if let Some(i) = s.login_idx {
                 login = f.text(i).map_err(malformed)?.map(str::to_string);
@@ -222,6 +223,7 @@ impl TableTransformer {
                 || login
                     .as_ref()
                     .is_some_and(|l| self.ctx.keep_logins.contains(&l.trim().to_lowercase()));
+            user_id = id;
         }
         let mut todo: Vec<(usize, Kind, bool)> = Vec::new();
         for (i, c) in self.plan.columns.iter().enumerate() {
@@ -252,10 +254,25 @@ impl TableTransformer {
             option_name = key;
         }
         if kept {
-            // Kept users: nothing is anonymized but deletions (sessions,
-            // application passwords) and the staging password.
-            todo.retain(|(_, k, _)| matches!(k, Kind::DeleteRow | Kind::PasswordHash));
+            // Kept users keep their account (login, email, names, role): only deletions
+            // (sessions, application passwords), the staging password and, unless
+            // --keep-user-data, their contact data (phone, address, billing meta) change.
+            let contact = |k: &Kind| {
+                !self.ctx.keep_user_data && is_kept_users_contact(option_name.as_deref(), k)
+            };
+            todo.retain(|(_, k, _)| {
+                matches!(k, Kind::DeleteRow | Kind::PasswordHash) || contact(k)
+            });
         }
+        // A pseudonymized account's names come from one fake person, so they agree.
+        let person = user_id.filter(|_| !kept);
+        let account_name = |i: usize| {
+            let field = match &self.plan.eav {
+                Some(e) if e.value_idx == i => option_name.as_deref(),
+                _ => Some(self.plan.columns[i].name.as_str()),
+            };
+            person.is_some() && field.is_some_and(is_account_name)
+        };
 
         // 2. Anonymize.
         for (i, kind, unique) in todo {
@@ -279,6 +296,14 @@ impl TableTransformer {
                     Some(h) if original.is_some() => f.new[i] = Some(Some(h.clone())),
                     _ => {}
                 }
+                continue;
+            }
+            if let Some(uid) = person.filter(|_| account_name(i))
+                && original.as_deref().is_some_and(|o| !o.trim().is_empty())
+                && let Some(name) = self.ctx.pseudo.person_name(&kind, uid)
+            {
+                f.new[i] = Some(Some(name));
+                self.stats.columns[i].anonymized += 1;
                 continue;
             }
             let mut actx = ApplyCtx {
@@ -383,6 +408,9 @@ impl TableTransformer {
             if opts.blog_public_off && name == "blog_public" {
                 value = Some("0".into());
             }
+            if let (Some(base), "upload_url_path") = (&opts.upload_url_path, name.as_str()) {
+                value = Some(base.clone());
+            }
             for set in opts.sets.iter().filter(|s| &s.option == name) {
                 value = Some(apply_option_set(value.as_deref().unwrap_or(""), set)?);
             }
@@ -409,7 +437,9 @@ impl TableTransformer {
                         .any(|b| b == b'@' || b == b':' || b.is_ascii_digit())
                 }) {
                     hashes.clear();
-                    LeakDetector::token_hashes(v, &mut hashes);
+                    if LeakDetector::token_hashes(v, &mut hashes) {
+                        self.stats.columns[i].pii_like_remaining += 1;
+                    }
                     self.emitted.extend(hashes.iter().map(|h| (i, *h)));
                 }
             }
@@ -487,3 +517,7 @@ mod tests;
 #[cfg(test)]
 #[path = "tests/row_more.rs"]
 mod tests_more;
+
+#[cfg(test)]
+#[path = "tests/staging_site.rs"]
+mod tests_site;

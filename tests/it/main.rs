@@ -39,3 +39,4 @@ mod tls;
 mod waste;
 mod wordpress;
 mod wordpress_real_data;
+mod wordpress_site;
