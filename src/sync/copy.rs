@@ -194,30 +194,8 @@ async fn copy_job(
     job: &CopyJob,
 ) -> anyhow::Result<JobResult> {
     let started = Instant::now();
-    let source_server = ctx.source.to_string();
-    let target_server = ctx
-        .build
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let label = job.label();
-    let src_err = |e: tokio_postgres::Error| {
-        PgError::from_driver(
-            Side::Source,
-            &source_server,
-            &format!("reading {label}"),
-            &e,
-        )
-    };
-    let dst_err = |e: tokio_postgres::Error| {
-        PgError::from_driver(
-            Side::Target,
-            &target_server,
-            &format!("writing {label}"),
-            &e,
-        )
-    };
-    let mut transform = match &ctx.transforms {
+    let errors = JobErrors::new(ctx, job);
+    let transform = match &ctx.transforms {
         Some(t) => t.for_table(&job.table)?,
         None => None,
     };
@@ -227,80 +205,47 @@ async fn copy_job(
     {
         dst.batch_execute(&format!("BEGIN; TRUNCATE ONLY {}", job.table.qualified()))
             .await
-            .map_err(dst_err)?;
+            .map_err(|e| errors.target(e))?;
     }
     let stream = src
         .copy_out(job.source_sql().as_str())
         .await
-        .map_err(src_err)?;
-    pin_mut!(stream);
-    let sink = match dst {
-        Some(dst) => Some(
+        .map_err(|e| errors.source(e))?;
+    let mut sink = match dst {
+        Some(dst) => Some(Box::pin(
             dst.copy_in::<_, Bytes>(job.target_sql().as_str())
                 .await
-                .map_err(dst_err)?,
-        ),
+                .map_err(|e| errors.target(e))?,
+        )),
         None => None,
     };
-    let mut sink = sink.map(Box::pin);
-    let (mut rows, mut bytes, mut dropped) = (0u64, 0u64, 0u64);
-    let (mut pending_rows, mut pending_bytes) = (0u64, 0u64);
-    let mut out = Vec::with_capacity(16 * 1024);
-    while let Some(row) = stream.next().await {
-        let row = row.map_err(src_err)?;
-        rows += 1;
-        if ctx.check_utf8
-            && let Err(bad) = super::encoding::check_row(&row, &job.table, rows)
-        {
-            return Err(invalid_bytes(&source_server, &job.table, &bad).into());
-        }
-        bytes += row.len() as u64;
-        pending_rows += 1;
-        pending_bytes += row.len() as u64;
-        let send = match transform.as_mut() {
-            None => Some(row),
-            Some(t) => {
-                out.clear();
-                match t.transform_row(&row, &mut out)? {
-                    RowOutcome::Unchanged => Some(row),
-                    RowOutcome::Changed => Some(Bytes::copy_from_slice(&out)),
-                    RowOutcome::Dropped => {
-                        dropped += 1;
-                        None
-                    }
-                }
-            }
-        };
-        if let (Some(sink), Some(data)) = (sink.as_mut(), send) {
-            sink.feed(data).await.map_err(dst_err)?;
-        }
-        if pending_bytes >= 256 * 1024 {
-            ctx.progress.add(pending_rows, pending_bytes);
-            (pending_rows, pending_bytes) = (0, 0);
-        }
-    }
-    ctx.progress.add(pending_rows, pending_bytes);
-    let written = match (sink.as_mut(), dst) {
-        (Some(sink), Some(dst)) => {
-            let n = sink.as_mut().finish().await.map_err(dst_err)?;
+    let counts = pump_rows(ctx, job, &errors, stream, sink.as_mut(), transform).await?;
+    let written = match (sink, dst) {
+        (Some(mut sink), Some(dst)) => {
+            let n = sink.as_mut().finish().await.map_err(|e| errors.target(e))?;
             if whole {
-                dst.batch_execute("COMMIT").await.map_err(dst_err)?;
+                dst.batch_execute("COMMIT")
+                    .await
+                    .map_err(|e| errors.target(e))?;
             }
             n
         }
-        _ => rows - dropped,
+        _ => counts.rows - counts.dropped,
     };
-    if let Some(t) = transform {
-        t.finish();
-    }
+    let Counts {
+        rows,
+        bytes,
+        dropped,
+    } = counts;
     if written != rows - dropped {
         return Err(PgError::new(
             Side::Target,
             PgErrorKind::Other,
             format!(
-                "Verification failed for {label}: {rows} rows were read from the snapshot \
+                "Verification failed for {}: {rows} rows were read from the snapshot \
                  ({dropped} dropped on purpose) but the target stored {written}. Nothing was kept; \
-                 rerun, and report this if it repeats."
+                 rerun, and report this if it repeats.",
+                job.label()
             ),
         )
         .into());
@@ -313,6 +258,104 @@ async fn copy_job(
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Rows and bytes one job read, and the rows its transform dropped on purpose.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    rows: u64,
+    bytes: u64,
+    dropped: u64,
+}
+
+/// Names the server, the side and the job in a driver error.
+struct JobErrors {
+    source_server: String,
+    target_server: String,
+    label: String,
+}
+
+impl JobErrors {
+    fn new(ctx: &CopyContext, job: &CopyJob) -> Self {
+        Self {
+            source_server: ctx.source.to_string(),
+            target_server: ctx
+                .build
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            label: job.label(),
+        }
+    }
+
+    fn source(&self, e: tokio_postgres::Error) -> PgError {
+        let what = format!("reading {}", self.label);
+        PgError::from_driver(Side::Source, &self.source_server, &what, &e)
+    }
+
+    fn target(&self, e: tokio_postgres::Error) -> PgError {
+        let what = format!("writing {}", self.label);
+        PgError::from_driver(Side::Target, &self.target_server, &what, &e)
+    }
+}
+
+/// Source bytes between two looks at the runtime: progress is reported and the task yields, so
+/// that transforming a long run of buffered rows never holds a runtime thread for long (the
+/// connections' own tasks, the progress line and the lock keeper run between batches).
+const BATCH_BYTES: u64 = 256 * 1024;
+
+/// Moves every row of one job from the source stream through its transform into the sink.
+async fn pump_rows(
+    ctx: &CopyContext,
+    job: &CopyJob,
+    errors: &JobErrors,
+    stream: tokio_postgres::CopyOutStream,
+    mut sink: Option<&mut std::pin::Pin<Box<tokio_postgres::CopyInSink<Bytes>>>>,
+    mut transform: Option<Box<dyn RowTransform>>,
+) -> anyhow::Result<Counts> {
+    pin_mut!(stream);
+    let mut counts = Counts::default();
+    let (mut pending_rows, mut pending_bytes) = (0u64, 0u64);
+    let mut out = Vec::with_capacity(16 * 1024);
+    while let Some(row) = stream.next().await {
+        let row = row.map_err(|e| errors.source(e))?;
+        counts.rows += 1;
+        if ctx.check_utf8
+            && let Err(bad) = super::encoding::check_row(&row, &job.table, counts.rows)
+        {
+            return Err(invalid_bytes(&errors.source_server, &job.table, &bad).into());
+        }
+        counts.bytes += row.len() as u64;
+        pending_rows += 1;
+        pending_bytes += row.len() as u64;
+        let send = match transform.as_mut() {
+            None => Some(row),
+            Some(t) => {
+                out.clear();
+                match t.transform_row(&row, &mut out)? {
+                    RowOutcome::Unchanged => Some(row),
+                    RowOutcome::Changed => Some(Bytes::copy_from_slice(&out)),
+                    RowOutcome::Dropped => {
+                        counts.dropped += 1;
+                        None
+                    }
+                }
+            }
+        };
+        if let (Some(sink), Some(data)) = (sink.as_mut(), send) {
+            sink.feed(data).await.map_err(|e| errors.target(e))?;
+        }
+        if pending_bytes >= BATCH_BYTES {
+            ctx.progress.add(pending_rows, pending_bytes);
+            (pending_rows, pending_bytes) = (0, 0);
+            tokio::task::yield_now().await;
+        }
+    }
+    ctx.progress.add(pending_rows, pending_bytes);
+    if let Some(t) = transform {
+        t.finish();
+    }
+    Ok(counts)
 }
 
 fn invalid_bytes(server: &str, table: &Table, bad: &super::encoding::InvalidBytes) -> PgError {

@@ -5,8 +5,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::anonymize::kinds::Kind;
-use super::anonymize::kinds::PiiKind;
+use super::anonymize::kinds::{Kind, PiiKind};
 use super::anonymize::pii_hash;
 use super::anonymize::pseudonym::is_reserved;
 
@@ -38,19 +37,16 @@ impl LeakDetector {
 
     /// Token hashes of one output value, as the leak check records them: the whole value and
     /// every email/IP/phone-looking token inside it (serialized and JSON values included).
-    /// Returns whether one of those tokens is not a pseudonym (not in the reserved ranges): what
-    /// still looks like personal data after anonymization, for the report.
+    /// Tokens are split at whitespace and at `"';,<>(){}`. Returns whether one of those tokens
+    /// is not a pseudonym (not in the reserved ranges): what still looks like personal data after
+    /// anonymization, for the report (the windows of spaced phone numbers are not counted: an
+    /// order number written in groups would look like one).
     pub fn token_hashes(value: &str, out: &mut Vec<u64>) -> bool {
         let mut remains = false;
         let mut add = |t: &str| {
             if let Some(kind) = looks_like_pii(t) {
                 out.push(pii_hash(kind, t));
-                // Loopback and unspecified addresses are nobody's (the scrub leaves them too).
-                let nobodys = kind == PiiKind::Ip
-                    && t.trim()
-                        .parse::<IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
-                remains |= !nobodys && !is_reserved(&Kind::from(kind), t);
+                remains |= !is_reserved(&Kind::from(kind), t) && !nobodys_address(kind, t);
             }
         };
         let whole = value.trim();
@@ -58,24 +54,36 @@ impl LeakDetector {
             return false;
         }
         add(whole);
-        if whole.contains(|c: char| {
-            c.is_whitespace()
-                || matches!(
-                    c,
-                    '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')' | '{' | '}'
-                )
-        }) {
-            whole
-                .split(|c: char| {
-                    c.is_whitespace()
-                        || matches!(
-                            c,
-                            '"' | '\'' | ';' | ',' | '<' | '>' | '(' | ')' | '{' | '}'
-                        )
-                })
-                .filter(|t| !t.is_empty())
-                .for_each(&mut add);
+        // Only a token holding an `@`, a `:` or a digit can look like personal data: jump from
+        // one such byte to the next (memchr, and a digit search by 32-byte blocks) and classify
+        // the token around it; the words between them are never looked at one by one.
+        let bytes = whole.as_bytes();
+        let (mut cursor, mut mark, mut digit) = (0, None, None);
+        while cursor < bytes.len() {
+            if mark.is_none_or(|m| m < cursor) {
+                mark = memchr::memchr2(b'@', b':', &bytes[cursor..]).map(|m| m + cursor);
+            }
+            if digit.is_none_or(|d| d < cursor) {
+                digit = next_digit(bytes, cursor);
+            }
+            let Some(anchor) = mark.into_iter().chain(digit).min() else {
+                break;
+            };
+            let start = bytes[cursor..anchor]
+                .iter()
+                .rposition(|&b| BYTE_CLASS[usize::from(b)] == SEPARATOR)
+                .map_or(cursor, |p| cursor + p + 1);
+            let end = bytes[anchor..]
+                .iter()
+                .position(|&b| BYTE_CLASS[usize::from(b)] == SEPARATOR)
+                .map_or(bytes.len(), |p| anchor + p);
+            let token = &whole[start..end];
+            if token.len() < whole.len() || token.contains(char::is_whitespace) {
+                token_candidates(token, &mut add);
+            }
+            cursor = end + 1;
         }
+        spaced_phones(whole, out);
         remains
     }
 
@@ -86,6 +94,125 @@ impl LeakDetector {
 
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
+    }
+}
+
+/// Loopback and unspecified addresses are nobody's (the scrub leaves them too).
+fn nobodys_address(kind: PiiKind, token: &str) -> bool {
+    kind == PiiKind::Ip
+        && token
+            .trim()
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
+/// Adds `token` (cut at ASCII separators) when it may look like personal data: it holds an
+/// `@`, a `:` or four digits. With non-ASCII bytes it may still hold Unicode whitespace, where
+/// it is cut again.
+fn token_candidates(token: &str, add: &mut impl FnMut(&str)) {
+    let (mut seen, mut digits) = (0u8, 0usize);
+    for &b in token.as_bytes() {
+        let class = BYTE_CLASS[usize::from(b)];
+        seen |= class;
+        digits += usize::from(class == DIGIT);
+    }
+    if seen & (AT | COLON) == 0 && digits < 4 {
+        return;
+    }
+    if seen & NON_ASCII != 0 {
+        token
+            .split(char::is_whitespace)
+            .filter(|t| !t.is_empty())
+            .for_each(add);
+    } else {
+        add(token);
+    }
+}
+
+/// The first ASCII digit at or after `from`: blocks without one are passed over whole (the
+/// block test has no early exit, so it compiles to vector instructions).
+fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let mut i = from;
+    while let Some(block) = bytes.get(i..i + BLOCK) {
+        if block.iter().fold(false, |any, b| any | b.is_ascii_digit()) {
+            break;
+        }
+        i += BLOCK;
+    }
+    bytes[i..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| p + i)
+}
+
+/// Classes of bytes for the token split: a separator ends a token (ASCII whitespace as
+/// `char::is_whitespace` has it, vertical tab included, and the quoting and punctuation of
+/// serialized, JSON and HTML values); the others are remembered per token.
+const OTHER: u8 = 0;
+const AT: u8 = 1;
+const COLON: u8 = 2;
+const DIGIT: u8 = 4;
+const NON_ASCII: u8 = 8;
+const SEPARATOR: u8 = 16;
+
+static BYTE_CLASS: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = match b {
+            b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b'"' | b'\'' | b';' | b',' | b'<'
+            | b'>' | b'(' | b')' | b'{' | b'}' => SEPARATOR,
+            b'@' => AT,
+            b':' => COLON,
+            b'0'..=b'9' => DIGIT,
+            0x80..=0xff => NON_ASCII,
+            _ => OTHER,
+        };
+        c += 1;
+    }
+    table
+}
+
+/// Groups of a phone number written with spaces ("+33 6 12 34 56 78") fall apart when a text
+/// is split into words, so each run of digit groups between other characters is also hashed as
+/// every window of up to six consecutive groups: the number is found inside any sentence.
+/// Runs are found from their digits (see [`next_digit`]), so a text without numbers costs one
+/// vectorized pass.
+fn spaced_phones(text: &str, out: &mut Vec<u64>) {
+    let bytes = text.as_bytes();
+    let in_run = |b: u8| b.is_ascii_digit() || b" +-()/".contains(&b);
+    let mut cursor = 0;
+    while let Some(digit) = next_digit(bytes, cursor) {
+        let start = bytes[cursor..digit]
+            .iter()
+            .rposition(|&b| !in_run(b))
+            .map_or(cursor, |p| cursor + p + 1);
+        let end = bytes[digit..]
+            .iter()
+            .position(|&b| !in_run(b))
+            .map_or(bytes.len(), |p| digit + p);
+        cursor = end;
+        let run = &text[start..end];
+        if run.bytes().filter(u8::is_ascii_digit).nth(6).is_none() {
+            continue;
+        }
+        let groups: Vec<&str> = run.split_whitespace().collect();
+        if groups.len() < 2 {
+            continue;
+        }
+        for start in 0..groups.len() {
+            for end in start + 2..=(start + 6).min(groups.len()) {
+                let window = groups[start..end].join(" ");
+                let window = window.trim_matches(|c: char| "-/(".contains(c));
+                if looks_like_phone(window) {
+                    out.push(pii_hash(PiiKind::Phone, window));
+                }
+            }
+        }
     }
 }
 
@@ -189,6 +316,109 @@ mod tests {
         }
     }
 
+    /// The token split as a plain `str::split` over every separator char does it.
+    fn token_hashes_by_split(value: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut add = |t: &str| {
+            if let Some(kind) = looks_like_pii(t) {
+                out.push(pii_hash(kind, t));
+            }
+        };
+        let whole = value.trim();
+        if whole.is_empty() {
+            return out;
+        }
+        add(whole);
+        let sep = |c: char| c.is_whitespace() || "\"';,<>(){}".contains(c);
+        if whole.contains(sep) {
+            whole.split(sep).filter(|t| !t.is_empty()).for_each(add);
+        }
+        // Spaced phones: every run of digit-group characters, split by chars.
+        let runs = whole.split(|c: char| !(c.is_ascii_digit() || " +-()/".contains(c)));
+        for run in runs.filter(|r| r.bytes().filter(u8::is_ascii_digit).nth(6).is_some()) {
+            let groups: Vec<&str> = run.split_whitespace().collect();
+            for start in 0..groups.len() {
+                for end in start + 2..=(start + 6).min(groups.len()) {
+                    let window = groups[start..end].join(" ");
+                    let window = window.trim_matches(|c: char| "-/(".contains(c));
+                    if looks_like_phone(window) {
+                        out.push(pii_hash(PiiKind::Phone, window));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn token_hashes_agree_with_a_plain_split(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..20),
+        ) {
+            let value: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let mut fast = Vec::new();
+            LeakDetector::token_hashes(&value, &mut fast);
+            proptest::prop_assert_eq!(fast, token_hashes_by_split(&value), "{:?}", value);
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "a longer run of words without any digit in it at all",
+        " ",
+        "\t",
+        "\u{0b}",
+        "\u{a0}",
+        "\u{2003}",
+        "\u{3000}",
+        ",",
+        ";",
+        "\"",
+        "'",
+        "<",
+        ">",
+        "(",
+        ")",
+        "{",
+        "}",
+        "Ü",
+        "x",
+        "jane@client.example",
+        "10.1.2.3",
+        "fe80::1",
+        "+49",
+        "+33 6 12 34 56 78",
+        " 0171 ",
+        "-/",
+        "30",
+        "1234567",
+        "(555)",
+        "123-4567",
+        "2024-01-31",
+        "s:5:",
+        "a:1:",
+    ];
+
+    #[test]
+    fn phones_written_with_spaces_are_found_inside_text() {
+        let mut d = LeakDetector::default();
+        for phone in ["+33 6 12 34 56 78", "(030) 4417723", "0171 2345678"] {
+            d.seen.insert(pii_hash(PiiKind::Phone, phone));
+        }
+        for text in [
+            "ruft mich an: +33 6 12 34 56 78 oder schreibt",
+            "Telefon (030) 4417723, Fax",
+            "Tel. 0171 2345678 12 mal am Tag",
+            "a:1:{s:5:\"phone\";s:12:\"0171 2345678\";}",
+        ] {
+            let mut hashes = Vec::new();
+            LeakDetector::token_hashes(text, &mut hashes);
+            assert!(hashes.iter().any(|h| d.seen.contains(h)), "{text}");
+        }
+        let mut hashes = Vec::new();
+        LeakDetector::token_hashes("seit 2024 mit 12 Filialen, 3 345 Kunden", &mut hashes);
+        assert!(!hashes.iter().any(|h| d.seen.contains(h)));
+    }
+
     #[test]
     fn what_is_no_pseudonym_remains() {
         let mut out = Vec::new();
@@ -199,6 +429,7 @@ mod tests {
             ("call 0171/2345678", true),
             ("nothing here", false),
             ("listen on 127.0.0.1 and ::1", false),
+            ("order 12345678 of 12 345 678", false),
         ] {
             assert_eq!(
                 LeakDetector::token_hashes(value, &mut out),

@@ -6,6 +6,7 @@
 //! and writes what comes out. Tables without any applicable transform get
 //! `None` and are passed through undecoded.
 
+mod accounts;
 pub mod anonymize;
 pub mod copy_codec;
 pub mod error;

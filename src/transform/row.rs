@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use super::anonymize::kinds::Kind;
 use super::anonymize::scrub::might_hold_pii;
-use super::anonymize::{Applied, ApplyCtx, apply, is_account_name, is_kept_users_contact};
+use super::anonymize::{Applied, ApplyCtx, apply};
 use super::copy_codec::{self, encode_field, split_row};
 use super::error::TransformError;
 use super::leak::LeakDetector;
@@ -254,25 +254,9 @@ impl TableTransformer {
             option_name = key;
         }
         if kept {
-            // Kept users keep their account (login, email, names, role): only deletions
-            // (sessions, application passwords), the staging password and, unless
-            // --keep-user-data, their contact data (phone, address, billing meta) change.
-            let contact = |k: &Kind| {
-                !self.ctx.keep_user_data && is_kept_users_contact(option_name.as_deref(), k)
-            };
-            todo.retain(|(_, k, _)| {
-                matches!(k, Kind::DeleteRow | Kind::PasswordHash) || contact(k)
-            });
+            self.keep_account(&mut todo, option_name.as_deref());
         }
-        // A pseudonymized account's names come from one fake person, so they agree.
         let person = user_id.filter(|_| !kept);
-        let account_name = |i: usize| {
-            let field = match &self.plan.eav {
-                Some(e) if e.value_idx == i => option_name.as_deref(),
-                _ => Some(self.plan.columns[i].name.as_str()),
-            };
-            person.is_some() && field.is_some_and(is_account_name)
-        };
 
         // 2. Anonymize.
         for (i, kind, unique) in todo {
@@ -298,10 +282,9 @@ impl TableTransformer {
                 }
                 continue;
             }
-            if let Some(uid) = person.filter(|_| account_name(i))
-                && original.as_deref().is_some_and(|o| !o.trim().is_empty())
-                && let Some(name) = self.ctx.pseudo.person_name(&kind, uid)
-            {
+            if let Some(name) = person.and_then(|uid| {
+                self.account_name(i, option_name.as_deref(), &kind, uid, original.as_deref())
+            }) {
                 f.new[i] = Some(Some(name));
                 self.stats.columns[i].anonymized += 1;
                 continue;
@@ -517,7 +500,3 @@ mod tests;
 #[cfg(test)]
 #[path = "tests/row_more.rs"]
 mod tests_more;
-
-#[cfg(test)]
-#[path = "tests/staging_site.rs"]
-mod tests_site;

@@ -38,5 +38,6 @@ mod sync_safety;
 mod tls;
 mod waste;
 mod wordpress;
+mod wordpress_made;
 mod wordpress_real_data;
 mod wordpress_site;

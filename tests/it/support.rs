@@ -95,25 +95,34 @@ pub async fn table_digests(url: &DbUrl) -> Vec<(String, i64, String)> {
 
 /// `pg_dump --schema-only` of a database, without the lines that differ between any two dumps.
 pub fn normalized_schema(url: &DbUrl) -> String {
-    let out = std::process::Command::new(pg_dump_path())
-        .args(["--schema-only", "--no-owner", "--no-privileges"])
-        .envs(url.libpq_env())
+    stdout_of(
+        std::process::Command::new(pg_dump_path())
+            .args(["--schema-only", "--no-owner", "--no-privileges"])
+            .envs(url.libpq_env()),
+        "pg_dump",
+    )
+    .lines()
+    .filter(|l| {
+        !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict") && !l.starts_with("--")
+    })
+    .filter(|l| !l.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// Runs `cmd` to its end and returns its standard output; fails the test, with `what` and the
+/// command's standard error, unless it succeeded.
+pub fn stdout_of(cmd: &mut std::process::Command, what: &str) -> String {
+    let out = cmd
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{what} did not start: {e}"));
     assert!(
         out.status.success(),
-        "pg_dump: {}",
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict") && !l.starts_with("--")
-        })
-        .filter(|l| !l.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    String::from_utf8(out.stdout).unwrap()
 }
 
 pub fn pg_dump_path() -> std::path::PathBuf {
@@ -163,13 +172,15 @@ pub async fn wordpress_source() -> DbUrl {
 /// The production site URL of [`wordpress_source`].
 pub const SITE_URL: &str = "https://www.client-site.example";
 
+/// The rows of `sql`.
+pub async fn rows(url: &DbUrl, sql: &str) -> Vec<tokio_postgres::Row> {
+    client(url).await.query(sql, &[]).await.unwrap()
+}
+
 /// Every distinct value of `sql`'s first column.
 pub async fn strings(url: &DbUrl, sql: &str) -> Vec<String> {
-    client(url)
+    rows(url, sql)
         .await
-        .query(sql, &[])
-        .await
-        .unwrap()
         .iter()
         .filter_map(|r| r.get::<_, Option<String>>(0))
         .collect()

@@ -33,12 +33,12 @@ pub fn might_hold_pii(bytes: &[u8], targets: Targets) -> bool {
 }
 
 /// Bytes that may be part of an email token.
-fn email_char(c: u8) -> bool {
+const fn email_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-' | b'@')
 }
 
 /// Bytes that may be part of an IP token (IPv6 holds `:`, IPv4-mapped ones `.` too).
-fn ip_char(c: u8) -> bool {
+const fn ip_char(c: u8) -> bool {
     c.is_ascii_hexdigit() || matches!(c, b'.' | b':')
 }
 
@@ -51,14 +51,72 @@ fn word_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+/// What one value holds anywhere, known before its tokens are looked at: an email needs an
+/// `@`, an IPv6 address a `:`, and an IPv4 address or a phone number starts with a digit, `+`
+/// or `(`. Text is mostly words that can start none of them, so the scan jumps over those.
+#[derive(Debug, Clone, Copy)]
+struct Hints {
+    at: bool,
+    colon: bool,
+}
+
+impl Hints {
+    fn of(bytes: &[u8], targets: Targets) -> Self {
+        Self {
+            at: memchr::memchr(b'@', bytes).is_some(),
+            colon: targets == Targets::All && has_address_colon(bytes),
+        }
+    }
+
+    /// Can a token start with `c` in this value?
+    fn can_start(self, c: u8) -> bool {
+        START_TABLES[usize::from(self.at) * 2 + usize::from(self.colon)][usize::from(c)]
+    }
+}
+
+/// Does `bytes` hold a `:` between two address bytes? Every IPv6 address does (`fe80::1`,
+/// `::1`, `a::`); a URL's `https://` and most of a serialized value's `s:5:"` do not.
+fn has_address_colon(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b':', bytes)
+        .any(|i| i > 0 && ip_char(bytes[i - 1]) && bytes.get(i + 1).is_some_and(|&c| ip_char(c)))
+}
+
+/// Which bytes can start a token, for each `(at, colon)` of [`Hints`] (index `at * 2 + colon`).
+static START_TABLES: [[bool; 256]; 4] = [
+    start_table(false, false),
+    start_table(false, true),
+    start_table(true, false),
+    start_table(true, true),
+];
+
+const fn start_table(at: bool, colon: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_digit()
+            || b == b'+'
+            || b == b'('
+            || (colon && (b == b':' || b.is_ascii_hexdigit()))
+            || (at && email_char(b));
+        c += 1;
+    }
+    table
+}
+
 /// A token found at the start of `tail`: its length and kind. `prev` is the byte before it.
-fn token_at(tail: &[u8], prev: Option<u8>, targets: Targets) -> Option<(usize, PiiKind)> {
+fn token_at(
+    tail: &[u8],
+    prev: Option<u8>,
+    targets: Targets,
+    hints: Hints,
+) -> Option<(usize, PiiKind)> {
     let first = *tail.first()?;
     let boundary = !prev.is_some_and(|p| word_char(p) || matches!(p, b'.' | b'@' | b'-' | b'+'));
     if !boundary {
         return None;
     }
-    if email_char(first) {
+    if hints.at && email_char(first) {
         let end = tail
             .iter()
             .position(|&c| !email_char(c))
@@ -75,7 +133,8 @@ fn token_at(tail: &[u8], prev: Option<u8>, targets: Targets) -> Option<(usize, P
     if targets == Targets::Emails {
         return None;
     }
-    if ip_char(first) {
+    // A token starting with a hex letter can only be an IPv6 address, which holds a `:`.
+    if ip_char(first) && (first.is_ascii_digit() || hints.colon) {
         let end = tail.iter().position(|&c| !ip_char(c)).unwrap_or(tail.len());
         let followed_by_word = tail.get(end).is_some_and(|&c| word_char(c));
         if !followed_by_word && let Some(len) = ip_len(trim_end(&tail[..end], b".")) {
@@ -160,21 +219,35 @@ pub fn scrub(text: &str, targets: Targets, ctx: &mut ApplyCtx<'_>) -> String {
     if !might_hold_pii(bytes, targets) {
         return text.to_string();
     }
+    let hints = Hints::of(bytes, targets);
+    let in_word = |c: u8| word_char(c) || c >= 0x80;
     let mut out = String::with_capacity(text.len());
     let (mut i, mut copied) = (0, 0);
     while i < bytes.len() {
+        // Bytes that cannot start a token are passed over; a word is skipped whole once its
+        // first byte starts none (the same positions are tried as a byte-by-byte scan would).
+        let Some(skip) = bytes[i..].iter().position(|&c| hints.can_start(c)) else {
+            break;
+        };
+        i += skip;
         let prev = i.checked_sub(1).map(|p| bytes[p]);
-        match token_at(&bytes[i..], prev, targets) {
+        let inside_word = prev.is_some_and(in_word) && in_word(bytes[i]);
+        let found = if inside_word {
+            None
+        } else {
+            token_at(&bytes[i..], prev, targets, hints)
+        };
+        match found {
             Some((len, kind)) => {
                 out.push_str(&text[copied..i]);
                 out.push_str(&ctx.scalar(&kind_of(kind), &text[i..i + len]));
                 i += len;
                 copied = i;
             }
-            None if word_char(bytes[i]) || bytes[i] >= 0x80 => {
+            None if in_word(bytes[i]) => {
                 // No token starts inside a word: skip the rest of it (UTF-8 bytes included).
                 i += 1;
-                while i < bytes.len() && (word_char(bytes[i]) || bytes[i] >= 0x80) {
+                while i < bytes.len() && in_word(bytes[i]) {
                     i += 1;
                 }
             }
@@ -217,3 +290,7 @@ pub fn scrub_address_list(value: &str, ctx: &mut ApplyCtx<'_>) -> String {
 #[cfg(test)]
 #[path = "../tests/scrub.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "../tests/scrub_scan.rs"]
+mod scan_tests;

@@ -5,7 +5,8 @@ use crate::transform::anonymize::pseudonym::Pseudonymizer;
 use crate::transform::anonymize::{Applied, apply, wordpress_rules};
 use crate::transform::php;
 
-fn run<T>(f: impl FnOnce(&mut ApplyCtx<'_>) -> T) -> T {
+/// Runs `f` with a context keyed by a fixed key (shared with the scan-equivalence tests).
+pub(super) fn run<T>(f: impl FnOnce(&mut ApplyCtx<'_>) -> T) -> T {
     let pseudo = Pseudonymizer::new(b"k").expect("key");
     let keep = HashSet::new();
     let mut seen = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::tests::{config, ok, set, table, users_table};
+use super::{config, ok, set, table, users_table};
 use crate::transform::anonymize::pseudonym::is_reserved;
 use crate::transform::{Kind, RowOutcome, UploadsMode};
 
