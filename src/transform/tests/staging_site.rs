@@ -207,14 +207,15 @@ fn international_phone_numbers_in_post_content_are_replaced() {
         "+44 20 7946 0958",
         "+33 1 23 45 67 89",
     ] {
-        let text = format!("<p>Ruf an: {phone}, danke.</p>");
-        let (outcome, f) = ok(&mut t, &[Some("1"), Some(&text), Some("post")]);
-        let out = f.get(1).cloned().flatten().unwrap_or_default();
-        assert_eq!(outcome, RowOutcome::Changed, "{phone} stayed: {out}");
-        assert!(!out.contains(phone), "{phone}: {out}");
-        let fake = out
-            .trim_start_matches("<p>Ruf an: ")
-            .trim_end_matches(", danke.</p>");
-        assert!(is_reserved(&Kind::Phone, fake), "{phone} became {fake}");
+        // Followed by punctuation or by a word ("+49 171 2345678 oder …").
+        for end in [", danke.</p>", " oder per Mail.</p>"] {
+            let text = format!("<p>Ruf an: {phone}{end}");
+            let (outcome, f) = ok(&mut t, &[Some("1"), Some(&text), Some("post")]);
+            let out = f.get(1).cloned().flatten().unwrap_or_default();
+            assert_eq!(outcome, RowOutcome::Changed, "{phone} stayed: {out}");
+            assert!(!out.contains(phone), "{phone}: {out}");
+            let fake = out.trim_start_matches("<p>Ruf an: ").trim_end_matches(end);
+            assert!(is_reserved(&Kind::Phone, fake), "{phone} became {fake}");
+        }
     }
 }
