@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::seam::{Failure, Lifecycle, ReapRequest, UpRequest};
 use crate::lifecycle::{DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome};
-use crate::sync::PhaseTime;
+use crate::phases::PhaseTime;
 
 /// A call the scripted lifecycle received.
 #[derive(Debug, Clone, PartialEq, Eq)]

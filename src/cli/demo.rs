@@ -43,18 +43,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 println!("nothing to clean: without --server the demo leaves nothing behind");
                 return Ok(());
             }
-            eprintln!("demo: starting two throwaway PostgreSQL clusters (production, staging)…");
-            let started = std::time::Instant::now();
-            let (prod, staging) = tokio::task::spawn_blocking(|| {
-                let opts = ClusterOptions::default();
-                Ok::<_, anyhow::Error>((TempCluster::start(&opts)?, TempCluster::start(&opts)?))
-            })
-            .await??;
+            let (prod, staging, seconds) = start_clusters().await?;
+            setup.push(("start two PostgreSQL clusters".to_owned(), seconds));
             let urls = (prod.url("postgres"), staging.url("postgres"));
-            setup.push((
-                "start two PostgreSQL clusters".to_owned(),
-                started.elapsed().as_secs_f64(),
-            ));
             clusters.push(prod);
             clusters.push(staging);
             urls
@@ -70,20 +61,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         url_template: "https://pr-{n}.staging.example".to_owned(),
     };
     if args.clean {
-        let outcome = lifecycle::down(&platform, &cfg, PR).await?;
-        let admin = connect(&prod_server, Side::Source).await?;
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(PRODUCTION_DB)
-            ))
-            .await?;
-        print!("{}", crate::report::outcome_text(&outcome));
-        println!("dropped the demo production database {PRODUCTION_DB}");
-        return Ok(());
+        return clean(&platform, &cfg, &prod_server).await;
     }
     let production = ensure_production(&prod_server, args.size).await?;
-    let source = production.url.clone();
     if let Some(seconds) = production.generated_seconds {
         setup.push((
             format!(
@@ -102,15 +82,67 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         keep_on_failure: false,
     };
     let outcome = lifecycle::up(&platform, &cfg, &req).await?;
+    print_results(&setup, &outcome, &production, &req, cfg.ttl);
+    if clusters.is_empty() {
+        println!(
+            "(left on the server: {} and the environment database; `wpstage demo --server … --clean` removes them)",
+            production.url.dbname()
+        );
+    }
+    for cluster in clusters {
+        cluster.stop().await;
+    }
+    Ok(())
+}
+
+/// Two throwaway clusters (production, staging) and the seconds they took to start.
+async fn start_clusters() -> anyhow::Result<(TempCluster, TempCluster, f64)> {
+    eprintln!("demo: starting two throwaway PostgreSQL clusters (production, staging)…");
+    let started = std::time::Instant::now();
+    let (prod, staging) = tokio::task::spawn_blocking(|| {
+        let opts = ClusterOptions::default();
+        Ok::<_, anyhow::Error>((TempCluster::start(&opts)?, TempCluster::start(&opts)?))
+    })
+    .await??;
+    Ok((prod, staging, started.elapsed().as_secs_f64()))
+}
+
+/// `--clean`: removes the PR environment and the demo production database from the server.
+async fn clean(
+    platform: &LocalPlatform,
+    cfg: &LifecycleConfig,
+    prod_server: &DbUrl,
+) -> anyhow::Result<()> {
+    let outcome = lifecycle::down(platform, cfg, PR).await?;
+    let admin = connect(prod_server, Side::Source).await?;
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(PRODUCTION_DB)
+        ))
+        .await?;
+    print!("{}", crate::report::outcome_text(&outcome));
+    println!("dropped the demo production database {PRODUCTION_DB}");
+    Ok(())
+}
+
+/// The set-up timings, the outcome, what to make of it, and the PR comment that would be posted.
+fn print_results(
+    setup: &[(String, f64)],
+    outcome: &lifecycle::Outcome,
+    production: &Production,
+    req: &UpRequest,
+    ttl: std::time::Duration,
+) {
     if !setup.is_empty() {
         println!("{:<40} {:>6}", "demo set-up (not part of a PR's run)", "s");
-        for (step, seconds) in &setup {
+        for (step, seconds) in setup {
             println!("{step:<40} {seconds:>6.2}");
         }
         println!();
     }
-    println!("{}", crate::report::outcome_text(&outcome));
-    println!("{}", explain(&outcome, production.disk_bytes));
+    println!("{}", crate::report::outcome_text(outcome));
+    println!("{}", explain(outcome, production.disk_bytes));
     let ctx = comment::Context {
         marker: String::new(),
         pr: PR,
@@ -120,21 +152,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         run_url: None,
         refresh_url: None,
         refresh_workflow: "refresh.yml".to_owned(),
-        ttl: cfg.ttl,
+        ttl,
     };
     println!("--- the PR comment that would be posted (Markdown) ---\n");
     println!(
         "{}",
-        comment::render_body(&ctx, comment::View::Ready(&outcome))
+        comment::render_body(&ctx, comment::View::Ready(outcome))
     );
-    if clusters.is_empty() {
-        println!(
-            "(left on the server: {} and the environment database; `wpstage demo --server … --clean` removes them)",
-            source.dbname()
-        );
-    }
-    drop(clusters);
-    Ok(())
 }
 
 /// What a newcomer wonders about the numbers above.

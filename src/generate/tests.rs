@@ -1,10 +1,10 @@
 //! Whole-plan tests: determinism, COPY framing, serialized values, PII
 //! coverage, URL forms and sizing.
 
-use super::copy::decode_row;
 use super::serialize::check;
 use super::tables::options_corrupt_name;
 use super::*;
+use crate::transform::copy_codec::decode_row;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) const HOST: &str = "www.example-shop.de";
@@ -53,7 +53,8 @@ pub(crate) fn dump(plan: &Plan) -> BTreeMap<String, Table> {
                 .split(|&b| b == b'\n')
                 .filter(|l| !l.is_empty())
                 .map(|l| {
-                    let r: Vec<Option<String>> = decode_row(l)
+                    let r: Vec<Option<String>> = decode_row(&[l, b"\n"].concat())
+                        .expect("valid COPY row")
                         .into_iter()
                         .map(|f| f.map(|v| String::from_utf8(v).expect("utf8")))
                         .collect();

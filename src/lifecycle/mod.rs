@@ -5,11 +5,13 @@ mod app_vars;
 pub mod base;
 mod config;
 pub mod data;
+mod down;
 mod ops;
 mod outcome;
 
 pub use config::{LifecycleConfig, TransformSettings, default_jobs};
-pub use ops::{Failure, ReapRequest, UpRequest, down, reap, refresh, up};
+pub use down::{DOWN_WAITS_FOR_A_RUN, down, down_waiting};
+pub use ops::{Failure, ReapRequest, UpRequest, reap, refresh, up};
 pub use outcome::{
     DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome, ServiceDeployment,
 };

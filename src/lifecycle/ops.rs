@@ -1,14 +1,14 @@
 //! `up`, `down`, `refresh` and `reap`.
 
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use super::app_vars::app_variables;
 use super::config::LifecycleConfig;
 use super::data;
 use super::outcome::{Operation, Outcome};
+use crate::phases::PhaseClock;
 use crate::platform::{EnvRef, Platform, RunLock};
-use crate::sync::PhaseTime;
 
 /// `up`: what to bring up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,36 +67,13 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-struct Steps {
-    start: Instant,
-    last: Instant,
-    phases: Vec<PhaseTime>,
-}
-
-impl Steps {
-    fn new() -> Self {
-        let now = Instant::now();
-        Self {
-            start: now,
-            last: now,
-            phases: Vec::new(),
-        }
-    }
-    fn done(&mut self, phase: &str) {
-        let now = Instant::now();
-        self.phases.push(PhaseTime {
-            phase: phase.to_owned(),
-            seconds: (now - self.last).as_secs_f64(),
-        });
-        self.last = now;
-    }
-    fn finish(&self, outcome: &mut Outcome, platform: &impl Platform) {
-        outcome.phases = self.phases.clone();
-        outcome.duration_seconds = self.start.elapsed().as_secs_f64();
-        let api = platform.api_use();
-        outcome.api_calls = api.calls;
-        outcome.api_polls = api.polls;
-    }
+/// Copies the step times, the run's duration and the platform's API use into `outcome`.
+fn finish(steps: &PhaseClock, outcome: &mut Outcome, platform: &impl Platform) {
+    outcome.phases = steps.phases().to_vec();
+    outcome.duration_seconds = steps.total_seconds();
+    let api = platform.api_use();
+    outcome.api_calls = api.calls;
+    outcome.api_polls = api.polls;
 }
 
 fn expires(cfg: &LifecycleConfig) -> Option<String> {
@@ -153,16 +130,16 @@ async fn up_held(
         },
     };
     outcome.environment_id = Some(env.id.clone());
-    steps.done("environment");
+    steps.mark("environment");
     crate::sync::fault_hook::reached(crate::sync::fault_hook::Phase::Environment).await;
     match up_steps(platform, cfg, req, &env, &mut outcome, &mut steps).await {
         Ok(()) => {
-            steps.finish(&mut outcome, platform);
+            finish(&steps, &mut outcome, platform);
             outcome.expires_at = expires(cfg);
             Ok(outcome)
         }
         Err((step, cause)) => {
-            steps.finish(&mut outcome, platform);
+            finish(&steps, &mut outcome, platform);
             let mut rolled_back = false;
             if outcome.created && !req.keep_on_failure {
                 match platform.delete_environment(&env).await {
@@ -185,22 +162,22 @@ async fn up_steps(
     req: &UpRequest,
     env: &EnvRef,
     outcome: &mut Outcome,
-    steps: &mut Steps,
+    steps: &mut PhaseClock,
 ) -> Result<(), (String, anyhow::Error)> {
     let preview = preview(platform, env, outcome).await?;
-    steps.done("domain");
+    steps.mark("domain");
     let staging = platform
         .staging_database(env)
         .await
         .map_err(at("staging database"))?;
-    steps.done("database");
+    steps.mark("database");
     let needs_data = req.refresh_data
         || !data::is_synced(&staging)
             .await
             .map_err(at("staging database"))?;
     if needs_data {
         copy_production(platform, cfg, &staging, &preview, outcome).await?;
-        steps.done("data copy");
+        steps.mark("data copy");
     }
     let source_siteurl = platform
         .source_app_variable("WP_SITEURL")
@@ -221,7 +198,7 @@ async fn up_steps(
         .check_app_database(env)
         .await
         .map_err(at("app database"))?;
-    steps.done("configure");
+    steps.mark("configure");
     let deployment = if cfg.wait_for_deploy {
         platform.deploy_app(env, &req.sha, cfg.deploy_timeout).await
     } else {
@@ -229,7 +206,7 @@ async fn up_steps(
     }
     .map_err(at("deploy"))?;
     outcome.deployment = Some(deployment);
-    steps.done("deploy");
+    steps.mark("deploy");
     let overrides: Vec<String> = vars.keys().cloned().collect();
     match platform.fidelity(env, &overrides).await {
         Ok(issues) => outcome.fidelity = issues,
@@ -237,7 +214,7 @@ async fn up_steps(
             .warnings
             .push(format!("the fidelity check could not run: {e:#}")),
     }
-    steps.done("fidelity");
+    steps.mark("fidelity");
     Ok(())
 }
 
@@ -247,8 +224,8 @@ async fn begin(
     cfg: &LifecycleConfig,
     op: Operation,
     pr: u64,
-) -> anyhow::Result<(Outcome, Steps, Option<EnvRef>)> {
-    let steps = Steps::new();
+) -> anyhow::Result<(Outcome, PhaseClock, Option<EnvRef>)> {
+    let steps = PhaseClock::new();
     let name = cfg.environment_name(pr);
     let mut outcome = Outcome::new(op, platform.name(), &name);
     outcome.pr = Some(pr);
@@ -315,7 +292,12 @@ async fn copy_production(
     Ok(())
 }
 
-fn fail(step: &str, outcome: Outcome, rolled_back: bool, cause: anyhow::Error) -> anyhow::Error {
+pub(super) fn fail(
+    step: &str,
+    outcome: Outcome,
+    rolled_back: bool,
+    cause: anyhow::Error,
+) -> anyhow::Error {
     anyhow::Error::new(Failure {
         step: step.to_owned(),
         outcome: Box::new(outcome),
@@ -324,8 +306,8 @@ fn fail(step: &str, outcome: Outcome, rolled_back: bool, cause: anyhow::Error) -
     })
 }
 
-/// Deletes the PR's environment. An environment that is already gone is success.
-pub async fn down(
+/// `down` once the environment is held: deletes it when it exists.
+pub(super) async fn down_held(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     pr: u64,
@@ -338,8 +320,8 @@ pub async fn down(
             .await
             .map_err(|e| fail("delete environment", outcome.clone(), false, e))?;
     }
-    steps.done("delete");
-    steps.finish(&mut outcome, platform);
+    steps.mark("delete");
+    finish(&steps, &mut outcome, platform);
     Ok(outcome)
 }
 
@@ -377,13 +359,13 @@ async fn refresh_held(
             .staging_database(&env)
             .await
             .map_err(at("staging database"))?;
-        steps.done("prepare");
+        steps.mark("prepare");
         copy_production(platform, cfg, &staging, &preview, &mut outcome).await?;
-        steps.done("data copy");
+        steps.mark("data copy");
         Ok(())
     }
     .await;
-    steps.finish(&mut outcome, platform);
+    finish(&steps, &mut outcome, platform);
     match result {
         Ok(()) => {
             outcome.expires_at = expires(cfg);
@@ -402,7 +384,7 @@ pub async fn reap(
 ) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::new(Operation::Reap, platform.name(), "");
     outcome.dry_run = req.dry_run;
-    let mut steps = Steps::new();
+    let mut steps = PhaseClock::new();
     let envs = platform
         .list_environments()
         .await
@@ -469,7 +451,7 @@ pub async fn reap(
             .warnings
             .push(format!("unmarked environments could not be listed: {e:#}")),
     }
-    steps.done("reap");
-    steps.finish(&mut outcome, platform);
+    steps.mark("reap");
+    finish(&steps, &mut outcome, platform);
     Ok(outcome)
 }

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::sync::PhaseTime;
+use crate::phases::PhaseTime;
+pub use crate::platform::{DeploymentSummary, FidelityIssue, ServiceDeployment};
 use crate::transform::RunReport;
 
 /// The lifecycle operation that ran.
@@ -71,37 +72,6 @@ impl DataSummary {
             _ => format!("base snapshot {base} (under a minute old)"),
         }
     }
-}
-
-/// The app deployment of the PR's code.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeploymentSummary {
-    pub id: String,
-    pub status: String,
-    pub sha: String,
-    /// The other services deployed with the app because production runs them (Redis, workers,
-    /// cron); services production does not run stay as production has them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<ServiceDeployment>,
-}
-
-/// A service deployed beside the app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceDeployment {
-    pub name: String,
-    pub id: String,
-    /// `SUCCESS`, `SLEEPING`, or `TRIGGERED` when not waited for.
-    pub status: String,
-}
-
-/// A difference between the PR environment and its source environment that was not intended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FidelityIssue {
-    /// `service`, `variable`, `volume`, `domain`, or `deployment` (a service production runs
-    /// does not run in the PR environment).
-    pub kind: String,
-    /// What differs; variable values are never included, only names.
-    pub detail: String,
 }
 
 /// The result of `up`, `down`, `refresh` or `reap`.

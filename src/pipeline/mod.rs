@@ -18,10 +18,10 @@ use rand::RngExt as _;
 use secrecy::{ExposeSecret as _, SecretSlice};
 use tokio_postgres::Client;
 
-use crate::lifecycle::TransformSettings;
 use crate::postgres::quote_ident;
 use crate::sync::catalog::Table;
 use crate::sync::{RowOutcome, RowTransform, Transforms};
+use crate::transform::TransformSettings;
 use crate::transform::{
     self, ColumnInfo, RewrittenUrl, RulesFile, RunReport, RunTotals, TableInfo, TableTransformer,
     TransformConfig, TransformSet, UploadsMode, UrlRewrite,

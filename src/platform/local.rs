@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use super::{ApiUse, EnvInfo, EnvRef, Platform, RunInProgress, RunLock};
-use crate::lifecycle::{DeploymentSummary, FidelityIssue};
+use crate::platform::{DeploymentSummary, FidelityIssue};
 use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
 use crate::sync::helpers;
 

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+mod deployment;
 pub mod railway;
 
-use crate::lifecycle::{DeploymentSummary, FidelityIssue};
+pub use deployment::{DeploymentSummary, FidelityIssue, ServiceDeployment};
+
 use crate::postgres::DbUrl;
 
 pub mod local;

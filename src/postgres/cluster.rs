@@ -1,5 +1,5 @@
 //! Throwaway PostgreSQL clusters: `initdb` in a temporary directory, a free loopback port,
-//! password authentication, stopped and deleted on drop. Used by `wpstage demo`-style commands,
+//! password authentication, stopped and deleted by `stop` (or on drop). Used by `wpstage demo`-style commands,
 //! the benchmark and every test — no test depends on a server that merely happens to run.
 //!
 //! PostgreSQL refuses to run as root, so under root the server runs as the `postgres` OS user
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
-use super::DbUrl;
+use super::{DbUrl, bindir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -125,20 +125,59 @@ impl TempCluster {
         &self.dir
     }
 
-    /// Stops the server (fast shutdown) and deletes the directory.
-    pub fn stop(&mut self) {
+    /// Stops the server (fast shutdown, up to 15 s) and deletes the directory, on a blocking
+    /// thread: what async code calls when it is done with the cluster.
+    pub async fn stop(mut self) {
+        if let Err(e) = tokio::task::spawn_blocking(move || self.stop_blocking()).await {
+            tracing::warn!(error = %e, "stopping the cluster did not finish");
+        }
+    }
+
+    /// [`stop`](Self::stop) for code outside an async runtime: blocks until the server is gone.
+    pub fn stop_blocking(&mut self) {
         if let Some(mut child) = self.child.take() {
             stop_child(&mut child);
         }
-        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+        if self.dir.exists()
+            && let Err(e) = std::fs::remove_dir_all(&self.dir)
+        {
             tracing::warn!(dir = %self.dir.display(), error = %e, "could not remove cluster dir");
         }
     }
 }
 
+/// A cluster nobody stopped is stopped here without stalling an async runtime: on a
+/// multi-threaded one the worker hands its other tasks off while it waits; a current-thread
+/// runtime has no other worker, so the wait moves to a thread of its own after the server was
+/// told to stop (if the process ends first, the server still shuts down and the next
+/// [`TempCluster::start`] removes the directory).
 impl Drop for TempCluster {
     fn drop(&mut self) {
-        self.stop();
+        if self.child.is_none() {
+            self.stop_blocking();
+            return;
+        }
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::CurrentThread) => {
+                let mut rest = Self {
+                    dir: self.dir.clone(),
+                    child: self.child.take(),
+                    port: self.port,
+                    password: String::new(),
+                };
+                if let Some(child) = &rest.child {
+                    signal_stop(child);
+                }
+                let spawned = std::thread::Builder::new()
+                    .name("wpstage-cluster-stop".to_owned())
+                    .spawn(move || rest.stop_blocking());
+                if let Err(e) = spawned {
+                    tracing::warn!(error = %e, "no thread to stop the cluster on; the next start removes it");
+                }
+            }
+            Ok(_) => tokio::task::block_in_place(|| self.stop_blocking()),
+            Err(_) => self.stop_blocking(),
+        }
     }
 }
 
@@ -196,9 +235,14 @@ fn spawn_server(
     }
 }
 
-fn stop_child(child: &mut Child) {
+/// Asks the server for a fast shutdown (SIGINT). False when it is gone already.
+fn signal_stop(child: &Child) -> bool {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).is_err() {
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).is_ok()
+}
+
+fn stop_child(child: &mut Child) {
+    if !signal_stop(child) {
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -248,39 +292,18 @@ fn server_user() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
     None
 }
 
-/// Directory of `initdb`/`postgres`: `pg_config --bindir`, then the newest Debian layout, then PATH.
+/// Directory of `initdb`/`postgres`: the first of [`bindir::candidates`] that holds both.
 pub fn find_bindir() -> Result<PathBuf, ClusterError> {
-    let mut looked = Vec::new();
-    let mut candidates = Vec::new();
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !dir.is_empty() {
-            candidates.push(PathBuf::from(dir));
-        }
+    let candidates = bindir::candidates();
+    match candidates
+        .iter()
+        .find(|dir| dir.join("initdb").exists() && dir.join("postgres").exists())
+    {
+        Some(dir) => Ok(dir.clone()),
+        None => Err(ClusterError::NoBinaries {
+            looked: bindir::looked_at(&candidates),
+        }),
     }
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versions: Vec<(u32, PathBuf)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
-                Some((v, e.path().join("bin")))
-            })
-            .collect();
-        versions.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
-        candidates.extend(versions.into_iter().map(|(_, p)| p));
-    }
-    if let Some(path_var) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path_var));
-    }
-    for dir in candidates {
-        if dir.join("initdb").exists() && dir.join("postgres").exists() {
-            return Ok(dir);
-        }
-        looked.push(dir.display().to_string());
-    }
-    Err(ClusterError::NoBinaries {
-        looked: looked.join(", "),
-    })
 }
 
 fn free_port() -> Result<u16, ClusterError> {

@@ -1,6 +1,7 @@
 //! Everything that talks to PostgreSQL: connection URLs (a secret type), connecting with errors
 //! that name the side, the `pg_dump` tool, and throwaway local clusters.
 
+mod bindir;
 pub mod cluster;
 mod connect;
 mod error;

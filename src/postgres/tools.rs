@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use super::DbUrl;
+use super::{DbUrl, bindir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
@@ -69,11 +69,7 @@ impl PgDump {
         found.sort_by_key(|t| std::cmp::Reverse(t.major));
         match found.first() {
             None => Err(ToolError::Missing {
-                looked: candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                looked: bindir::looked_at(&candidates),
                 need: server_major,
             }),
             Some(best) if best.major < server_major => Err(ToolError::TooOld {
@@ -165,33 +161,16 @@ pub fn parse_major(version_line: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The `pg_dump` of every [`bindir::candidates`] directory that has one.
 async fn candidate_paths() -> Vec<PathBuf> {
-    let mut paths = Vec::new();
-    // Debian/Ubuntu keep one directory per major version.
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        for entry in entries.flatten() {
-            let p = entry.path().join("bin").join("pg_dump");
-            if p.exists() {
-                paths.push(p);
-            }
-        }
-    }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output().await {
-        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !dir.is_empty() {
-            paths.push(PathBuf::from(dir).join("pg_dump"));
-        }
-    }
-    if let Some(path_var) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path_var) {
-            let p = dir.join("pg_dump");
-            if p.exists() {
-                paths.push(p);
-            }
-        }
-    }
-    paths.dedup();
-    paths
+    // `pg_config` runs there; a lookup that panicked finds nothing (reported as missing).
+    let dirs = tokio::task::spawn_blocking(bindir::candidates)
+        .await
+        .unwrap_or_default();
+    dirs.into_iter()
+        .map(|dir| dir.join("pg_dump"))
+        .filter(|p| p.exists())
+        .collect()
 }
 
 #[cfg(test)]

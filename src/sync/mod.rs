@@ -24,6 +24,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::phases::PhaseClock;
+
 use anyhow::Context as _;
 use tokio_postgres::Client;
 
@@ -53,33 +55,6 @@ pub struct SyncOptions {
     pub waste: crate::transform::waste::WastePolicy,
 }
 
-/// Records how long each phase took.
-struct Phases {
-    start: Instant,
-    last: Instant,
-    done: Vec<PhaseTime>,
-}
-
-impl Phases {
-    fn new() -> Self {
-        let now = Instant::now();
-        Self {
-            start: now,
-            last: now,
-            done: Vec::new(),
-        }
-    }
-    fn mark(&mut self, phase: &str) {
-        let now = Instant::now();
-        self.done.push(PhaseTime {
-            phase: phase.to_owned(),
-            seconds: (now - self.last).as_secs_f64(),
-        });
-        self.last = now;
-        tracing::info!(phase, "done");
-    }
-}
-
 /// Refusals a caller may lift.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Guards {
@@ -101,7 +76,7 @@ pub async fn sync_with(
     transforms: Option<Arc<dyn Transforms>>,
     guards: Guards,
 ) -> anyhow::Result<SyncReport> {
-    let mut phases = Phases::new();
+    let mut phases = PhaseClock::logged();
     let source_server = opts.source.to_string();
     let exporter = connect_source(&opts.source, "wpstage").await?;
     let source_major = server_major(&exporter, &opts.source, Side::Source).await?;
@@ -179,34 +154,8 @@ pub async fn sync_with(
     };
     match (prepared, source_identity) {
         (Some(prepared), Some(identity)) => {
-            let build = prepared.build_url.clone();
-            let mode = prepared.mode;
-            let target_major = prepared.major;
             let dump = pg_dump.context("pg_dump is needed unless --dry-run")?;
-            match ctx.build(&build, &dump, phases).await {
-                Ok(mut report) => {
-                    fault_hook::reached(fault_hook::Phase::Swap).await;
-                    let swap_start = Instant::now();
-                    prepared.commit(&identity).await?;
-                    report.phases.push(PhaseTime {
-                        phase: "swap".to_owned(),
-                        seconds: swap_start.elapsed().as_secs_f64(),
-                    });
-                    report.total_seconds += swap_start.elapsed().as_secs_f64();
-                    report.mode = mode;
-                    report.target_server_major = Some(target_major);
-                    Ok(report)
-                }
-                Err(err) => {
-                    if let Err(left) = prepared.abort().await {
-                        return Err(err.context(left.to_string()));
-                    }
-                    Err(err.context(
-                        "sync failed; the target was left as it was and the unfinished copy \
-                         beside it was removed",
-                    ))
-                }
-            }
+            ctx.build_and_swap(prepared, &identity, &dump, phases).await
         }
         _ => ctx.copy_only(phases).await,
     }
@@ -229,11 +178,48 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Builds the copy beside the target and swaps it in. On failure the unfinished copy is
+    /// removed and the target is left as it was.
+    async fn build_and_swap(
+        self,
+        prepared: target::PreparedTarget,
+        identity: &SourceIdentity,
+        dump: &PgDump,
+        phases: PhaseClock,
+    ) -> anyhow::Result<SyncReport> {
+        let build = prepared.build_url.clone();
+        let (mode, target_major) = (prepared.mode, prepared.major);
+        match self.build(&build, dump, phases).await {
+            Ok(mut report) => {
+                fault_hook::reached(fault_hook::Phase::Swap).await;
+                let swap_start = Instant::now();
+                prepared.commit(identity).await?;
+                report.phases.push(PhaseTime {
+                    phase: "swap".to_owned(),
+                    seconds: swap_start.elapsed().as_secs_f64(),
+                });
+                report.total_seconds += swap_start.elapsed().as_secs_f64();
+                report.mode = mode;
+                report.target_server_major = Some(target_major);
+                Ok(report)
+            }
+            Err(err) => {
+                if let Err(left) = prepared.abort().await {
+                    return Err(err.context(left.to_string()));
+                }
+                Err(err.context(
+                    "sync failed; the target was left as it was and the unfinished copy \
+                     beside it was removed",
+                ))
+            }
+        }
+    }
+
     async fn build(
         mut self,
         build: &DbUrl,
         dump: &PgDump,
-        mut phases: Phases,
+        mut phases: PhaseClock,
     ) -> anyhow::Result<SyncReport> {
         fault_hook::reached(fault_hook::Phase::Schema).await;
         let (pre, post) = tokio::join!(
@@ -326,7 +312,7 @@ impl Run<'_> {
         Ok(report)
     }
 
-    async fn copy_only(mut self, mut phases: Phases) -> anyhow::Result<SyncReport> {
+    async fn copy_only(mut self, mut phases: PhaseClock) -> anyhow::Result<SyncReport> {
         let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
         let (results, _) = self
             .copy_phase(None, String::new(), schedule, false)
@@ -392,7 +378,7 @@ impl Run<'_> {
     fn report(
         &self,
         results: Vec<copy::JobResult>,
-        phases: Phases,
+        phases: PhaseClock,
         mode: Mode,
         post: usize,
     ) -> SyncReport {
@@ -426,8 +412,8 @@ impl Run<'_> {
             tables,
             sequences: self.sequences.len(),
             post_data_statements: post,
-            total_seconds: phases.start.elapsed().as_secs_f64(),
-            phases: phases.done,
+            total_seconds: phases.total_seconds(),
+            phases: phases.into_phases(),
             transform: self.transforms.as_ref().and_then(|t| t.report()),
             warnings: self.warnings.clone(),
             excluded: self.exclusions.excluded.clone(),

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::progress::mb;
+pub use crate::phases::PhaseTime;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TableReport {
@@ -13,12 +14,6 @@ pub struct TableReport {
     pub seconds: f64,
     /// Rows the transforms dropped on purpose (e.g. sessions).
     pub rows_dropped: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PhaseTime {
-    pub phase: String,
-    pub seconds: f64,
 }
 
 /// How the target was written.

@@ -128,6 +128,12 @@ pub fn decode_field(wire: &[u8]) -> Result<Option<Cow<'_, [u8]>>, CodecError> {
     Ok(Some(Cow::Owned(out)))
 }
 
+/// True for the bytes `COPY TO` writes escaped: the backslash and the control characters with a
+/// letter escape (tab and newline among them, which would otherwise break the framing).
+pub fn needs_escape(b: u8) -> bool {
+    matches!(b, b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' | 0x0b)
+}
+
 /// Appends the wire form of one field (no separator).
 pub fn encode_field(value: Option<&[u8]>, out: &mut Vec<u8>) {
     let Some(value) = value else {
@@ -135,10 +141,7 @@ pub fn encode_field(value: Option<&[u8]>, out: &mut Vec<u8>) {
         return;
     };
     // Most values need no escape at all.
-    if !value
-        .iter()
-        .any(|&b| matches!(b, b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' | 0x0b))
-    {
+    if !value.iter().copied().any(needs_escape) {
         out.extend_from_slice(value);
         return;
     }

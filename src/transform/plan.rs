@@ -204,10 +204,6 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
     } else {
         TableRules::default()
     };
-    let host_cols: &[&str] = match logical.as_str() {
-        "blogs" | "site" | "signups" => &["domain"],
-        _ => &[],
-    };
     let eav_rules = rules.meta.clone();
     let (key_name, value_name) = match (&eav_rules, logical.as_str()) {
         (Some(m), _) => (m.key_column.clone(), m.value_column.clone()),
@@ -216,7 +212,56 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
     };
     let key_idx = find(&table.columns, &key_name);
     let value_idx = find(&table.columns, &value_name);
-    let columns = table
+    let eav_columns = eav_rules.as_ref().map(|_| (key_idx, value_idx));
+    let columns = column_plans(table, inp, &logical, &rules, key_idx, eav_columns);
+    let eav = match (key_idx, value_idx) {
+        (Some(key_idx), Some(value_idx)) if eav_rules.is_some() || logical == "options" => {
+            Some(EavPlan {
+                key_idx,
+                value_idx,
+                rules: eav_rules,
+            })
+        }
+        _ => None,
+    };
+    let options = (logical == "options" && eav.is_some()).then(|| OptionsPlan {
+        site_url: inp.site_url.clone(),
+        blog_public_off: inp.blog_public_off,
+        upload_url_path: inp.upload_url_path.clone(),
+        sets: inp
+            .user_rules
+            .map(|u| u.option_sets.clone())
+            .unwrap_or_default(),
+    });
+    let cond = cond_plans(table, &rules);
+    let subject = subject_plan(table, &logical);
+    TablePlan {
+        table: table.name.clone(),
+        columns,
+        drop_all: rules.drop_all,
+        eav,
+        options,
+        cond,
+        subject,
+        pk: table.primary_key.clone(),
+    }
+}
+
+/// Each column's URL mode and anonymization rule. `eav_columns`: the key and value columns of
+/// a table with meta rules (they are handled per row, not by a column rule).
+fn column_plans(
+    table: &TableInfo,
+    inp: &PlanInputs<'_>,
+    logical: &str,
+    rules: &TableRules,
+    key_idx: Option<usize>,
+    eav_columns: Option<(Option<usize>, Option<usize>)>,
+) -> Vec<ColumnPlan> {
+    let host_cols: &[&str] = match logical {
+        "blogs" | "site" | "signups" => &["domain"],
+        _ => &[],
+    };
+    table
         .columns
         .iter()
         .enumerate()
@@ -238,7 +283,8 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
                 .iter()
                 .find(|(n, _)| *n == lname)
                 .map(|(_, r)| r.clone());
-            let eav_column = eav_rules.is_some() && (Some(i) == key_idx || Some(i) == value_idx);
+            let eav_column =
+                eav_columns.is_some_and(|(key, value)| Some(i) == key || Some(i) == value);
             let generic = (inp.anonymize
                 && named.is_none()
                 && !eav_column
@@ -253,27 +299,12 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
                 rule: named.or(generic),
             }
         })
-        .collect();
-    let eav = match (key_idx, value_idx) {
-        (Some(key_idx), Some(value_idx)) if eav_rules.is_some() || logical == "options" => {
-            Some(EavPlan {
-                key_idx,
-                value_idx,
-                rules: eav_rules,
-            })
-        }
-        _ => None,
-    };
-    let options = (logical == "options" && eav.is_some()).then(|| OptionsPlan {
-        site_url: inp.site_url.clone(),
-        blog_public_off: inp.blog_public_off,
-        upload_url_path: inp.upload_url_path.clone(),
-        sets: inp
-            .user_rules
-            .map(|u| u.option_sets.clone())
-            .unwrap_or_default(),
-    });
-    let cond = rules
+        .collect()
+}
+
+/// The rules that apply to some columns only when another column holds a given value.
+fn cond_plans(table: &TableInfo, rules: &TableRules) -> Vec<CondPlan> {
+    rules
         .conditional
         .iter()
         .filter_map(|c| {
@@ -289,8 +320,12 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
                 columns,
             })
         })
-        .collect();
-    let subject = match logical.as_str() {
+        .collect()
+}
+
+/// Which columns of `users` and `usermeta` identify the user a row is about.
+fn subject_plan(table: &TableInfo, logical: &str) -> Option<SubjectPlan> {
+    match logical {
         "users" => Some(SubjectPlan {
             id_idx: find(&table.columns, "id"),
             login_idx: find(&table.columns, "user_login"),
@@ -302,15 +337,5 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
             is_users: false,
         }),
         _ => None,
-    };
-    TablePlan {
-        table: table.name.clone(),
-        columns,
-        drop_all: rules.drop_all,
-        eav,
-        options,
-        cond,
-        subject,
-        pk: table.primary_key.clone(),
     }
 }

@@ -237,3 +237,43 @@ async fn reap_leaves_the_helper_of_a_paused_sync_alone() {
     );
     lifecycle::down(&p, &cfg, 5).await.unwrap();
 }
+
+#[tokio::test]
+async fn down_waits_for_a_run_on_the_environment_then_deletes_it() {
+    let (p, cfg) = platform(wordpress_source().await, "waitdown");
+    let name = cfg.environment_name(6);
+    p.create_environment(&name, 6).await.unwrap();
+    // What a running `up` or `refresh` holds.
+    let held = p.lock_environment(&name).await.unwrap();
+    let the_run = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            database_exists(&name).await,
+            "down deleted the environment while a run was on it"
+        );
+        held.release().await;
+    };
+    let (outcome, ()) = tokio::join!(lifecycle::down(&p, &cfg, 6), the_run);
+    let outcome = outcome.unwrap();
+    assert!(outcome.deleted, "{outcome:?}");
+    assert!(!database_exists(&name).await);
+}
+
+#[tokio::test]
+async fn down_gives_up_after_its_wait_and_deletes_nothing() {
+    let (p, cfg) = platform(wordpress_source().await, "busydown");
+    let name = cfg.environment_name(7);
+    p.create_environment(&name, 7).await.unwrap();
+    let held = p.lock_environment(&name).await.unwrap();
+    let err = lifecycle::down_waiting(&p, &cfg, 7, Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    let said = format!("{err:#}");
+    assert!(
+        said.contains("in progress") && said.contains("nothing was deleted"),
+        "{said}"
+    );
+    assert!(database_exists(&name).await, "the environment is gone");
+    held.release().await;
+    assert!(lifecycle::down(&p, &cfg, 7).await.unwrap().deleted);
+}

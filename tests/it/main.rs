@@ -10,6 +10,7 @@ mod action_secrets;
 mod base_local;
 mod cli_railway;
 mod cli_usage;
+mod cluster_stop;
 mod container;
 mod demo;
 mod fake_github;

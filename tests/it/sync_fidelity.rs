@@ -202,10 +202,12 @@ async fn a_target_with_tables_is_replaced_by_an_atomic_swap() {
         "the old session should have been ended"
     );
     let admin = client(&c.staging.url("postgres")).await;
+    // This target's own helpers only: other tests make theirs on the same cluster meanwhile.
+    let helpers = wpstage::sync::helpers::helper_names(target.dbname()).to_vec();
     let leftovers = admin
         .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE '%wpstage%'",
-            &[],
+            "SELECT datname FROM pg_database WHERE datname = ANY($1)",
+            &[&helpers],
         )
         .await
         .unwrap();

@@ -75,5 +75,5 @@ async fn connections_use_tls_when_the_server_offers_it() {
     );
     assert!(ssl_in_use(&with("require")).await);
     assert!(!ssl_in_use(&with("disable")).await);
-    drop(cluster);
+    cluster.stop().await;
 }

@@ -49,116 +49,124 @@ pub(crate) fn emit(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) {
             m("_edit_lock", &format!("{}:1", w.epoch_end - i * 7));
             m("_wp_page_template", "default");
         }
-        Slot::Article(a) => {
-            let author = (w.article_author(a) + 1).to_string();
-            m("_edit_last", &author);
-            m(
-                "_edit_lock",
-                &format!("{}:{author}", article_time(w, a) + 3600),
-            );
-            if w.article_has_image(a) {
-                m("_thumbnail_id", &(id + 1).to_string());
-            }
-            let mut desc = String::new();
-            let dl = Lang::pick(&mut r);
-            text::sentence(&mut r, &mut desc, dl);
-            m("_yoast_wpseo_metadesc", &desc);
-            if r.chance(10) {
-                m(
-                    "_yoast_wpseo_canonical",
-                    &format!("{}/?p={id}", w.site.base),
-                );
-            }
-            if r.chance(15) || a < 3 {
-                m("_elementor_edit_mode", "builder");
-                m("_elementor_template_type", "wp-post");
-                m("_elementor_version", "3.21.4");
-                m(
-                    "_elementor_data",
-                    &content::elementor_json(w, a, a % 7 == 0),
-                );
-                m(
-                    "_elementor_page_settings",
-                    &Php::map(vec![
-                        ("hide_title", Php::s("yes")),
-                        ("background_background", Php::s("classic")),
-                    ])
-                    .to_php(),
-                );
-            }
-            if r.chance(10) {
-                m("_wp_old_slug", &format!("entwurf-{a}"));
-            }
-            if r.chance(5) {
-                m(
-                    "_social_share_url",
-                    &format!(
-                        "https://www.linkedin.com/shareArticle?mini=true&url={}",
-                        text::url_encode(&format!("{}/?p={id}", w.site.base))
-                    ),
-                );
-            }
-            if a == 0 {
-                // Plain text lines followed by a serialized tail: not
-                // serialized as a whole, a rewriter must notice.
-                let tail =
-                    Php::map(vec![("url", Php::s(format!("{}/alt/", w.site.base)))]).to_php();
-                m(
-                    "_imported_notes",
-                    &format!(
-                        "Imported from old CMS\nSee {}/alt/ for the original\n{tail}",
-                        w.site.base
-                    ),
-                );
-                m("_menu_cache", "");
-            }
-            if a == 1 || r.chance(2) {
-                meta_row(buf, next, id, "_wp_old_date", None);
-            }
-        }
+        Slot::Article(a) => article_meta(w, id, a, &mut r, buf, next),
         Slot::ArticleImage(a) => attachment_meta(w, id, a, article_time(w, a), &mut r, buf, next),
         Slot::ProductImage(i) => {
             let t = w.time_at(i, w.counts.products, &mut w.rng("post", id));
             attachment_meta(w, id, 2_000_000_000 + i, t, &mut r, buf, next)
         }
         Slot::Product(i) => product_meta(w, id, i, &mut r, buf, next),
-        Slot::LegacyOrder(i) => {
-            let person = w.person(w.order_customer(1_000_000_000 + i));
-            let mut key = String::from("wc_order_");
-            r.alnum(&mut key, 13);
-            m("_order_key", &key);
-            m(
-                "_customer_user",
-                &if w.is_user(person.index) {
-                    person.index + 1
-                } else {
-                    0
-                }
-                .to_string(),
-            );
-            m("_payment_method", "stripe");
-            m("_payment_method_title", "Kreditkarte (Stripe)");
-            m("_customer_ip_address", &text::ip(&mut r));
-            m("_customer_user_agent", r.pick(text::USER_AGENTS));
-            m("_created_via", "checkout");
-            for (k, v) in address_fields(&person, true) {
-                m(&format!("_billing_{k}"), &v);
-            }
-            for (k, v) in address_fields(&person, false) {
-                m(&format!("_shipping_{k}"), &v);
-            }
-            m("_order_currency", "EUR");
-            m(
-                "_order_total",
-                &format!("{}.{:02}", r.range(5, 400), r.below(100)),
-            );
-            m("_billing_address_index", &address_index(&person, true));
-            m("_shipping_address_index", &address_index(&person, false));
-            let mut tx = String::from("ch_3P");
-            r.alnum(&mut tx, 20);
-            m("_transaction_id", &tx);
-        }
+        Slot::LegacyOrder(i) => legacy_order_meta(w, id, i, &mut r, buf, next),
     }
+}
+
+/// Article `a`'s meta: edit lock, SEO, page builder data, and the odd values a rewriter must
+/// get right (a serialized tail after plain text, a NULL value).
+fn article_meta(w: &World, id: u64, a: u64, r: &mut Rng, buf: &mut Vec<u8>, next: &mut u64) {
+    let mut m = |key: &str, value: &str| meta_row(buf, next, id, key, Some(value));
+    let author = (w.article_author(a) + 1).to_string();
+    m("_edit_last", &author);
+    m(
+        "_edit_lock",
+        &format!("{}:{author}", article_time(w, a) + 3600),
+    );
+    if w.article_has_image(a) {
+        m("_thumbnail_id", &(id + 1).to_string());
+    }
+    let mut desc = String::new();
+    let dl = Lang::pick(r);
+    text::sentence(r, &mut desc, dl);
+    m("_yoast_wpseo_metadesc", &desc);
+    if r.chance(10) {
+        m(
+            "_yoast_wpseo_canonical",
+            &format!("{}/?p={id}", w.site.base),
+        );
+    }
+    if r.chance(15) || a < 3 {
+        m("_elementor_edit_mode", "builder");
+        m("_elementor_template_type", "wp-post");
+        m("_elementor_version", "3.21.4");
+        m(
+            "_elementor_data",
+            &content::elementor_json(w, a, a.is_multiple_of(7)),
+        );
+        m(
+            "_elementor_page_settings",
+            &Php::map(vec![
+                ("hide_title", Php::s("yes")),
+                ("background_background", Php::s("classic")),
+            ])
+            .to_php(),
+        );
+    }
+    if r.chance(10) {
+        m("_wp_old_slug", &format!("entwurf-{a}"));
+    }
+    if r.chance(5) {
+        m(
+            "_social_share_url",
+            &format!(
+                "https://www.linkedin.com/shareArticle?mini=true&url={}",
+                text::url_encode(&format!("{}/?p={id}", w.site.base))
+            ),
+        );
+    }
+    if a == 0 {
+        // Plain text lines followed by a serialized tail: not
+        // serialized as a whole, a rewriter must notice.
+        let tail = Php::map(vec![("url", Php::s(format!("{}/alt/", w.site.base)))]).to_php();
+        m(
+            "_imported_notes",
+            &format!(
+                "Imported from old CMS\nSee {}/alt/ for the original\n{tail}",
+                w.site.base
+            ),
+        );
+        m("_menu_cache", "");
+    }
+    if a == 1 || r.chance(2) {
+        meta_row(buf, next, id, "_wp_old_date", None);
+    }
+}
+
+/// A post-stored order's meta: its key, customer, payment and both addresses.
+fn legacy_order_meta(w: &World, id: u64, i: u64, r: &mut Rng, buf: &mut Vec<u8>, next: &mut u64) {
+    let mut m = |key: &str, value: &str| meta_row(buf, next, id, key, Some(value));
+    let person = w.person(w.order_customer(1_000_000_000 + i));
+    let mut key = String::from("wc_order_");
+    r.alnum(&mut key, 13);
+    m("_order_key", &key);
+    m(
+        "_customer_user",
+        &if w.is_user(person.index) {
+            person.index + 1
+        } else {
+            0
+        }
+        .to_string(),
+    );
+    m("_payment_method", "stripe");
+    m("_payment_method_title", "Kreditkarte (Stripe)");
+    m("_customer_ip_address", &text::ip(r));
+    m("_customer_user_agent", r.pick(text::USER_AGENTS));
+    m("_created_via", "checkout");
+    for (k, v) in address_fields(&person, true) {
+        m(&format!("_billing_{k}"), &v);
+    }
+    for (k, v) in address_fields(&person, false) {
+        m(&format!("_shipping_{k}"), &v);
+    }
+    m("_order_currency", "EUR");
+    m(
+        "_order_total",
+        &format!("{}.{:02}", r.range(5, 400), r.below(100)),
+    );
+    m("_billing_address_index", &address_index(&person, true));
+    m("_shipping_address_index", &address_index(&person, false));
+    let mut tx = String::from("ch_3P");
+    r.alnum(&mut tx, 20);
+    m("_transaction_id", &tx);
 }
 
 fn attachment_meta(

@@ -166,53 +166,66 @@ pub(crate) fn emit_meta(w: &World, idx: u64, next: &mut u64, buf: &mut Vec<u8>) 
         m("_application_passwords", &apps.to_php());
     }
     if role == "customer" || role == "subscriber" {
-        for (k, v) in address_fields(&p, true) {
-            m(&format!("billing_{k}"), &v);
-        }
-        for (k, v) in address_fields(&p, false) {
-            m(&format!("shipping_{k}"), &v);
-        }
-        m("last_update", &(reg + 7200).to_string());
-        m(
-            "wc_last_active",
-            &(reg + 86_400 * r.range(1, 300)).to_string(),
-        );
-        m("paying_customer", if r.chance(70) { "1" } else { "0" });
-        if r.chance(40) {
-            let mut cus = String::from("cus_");
-            r.alnum(&mut cus, 14);
-            m("_stripe_customer_id", &cus);
-        }
-        if r.chance(25) {
-            let cart = Php::map(vec![(
-                "cart",
-                Php::map(vec![(
-                    format!("{:032x}", r.next_u64()),
-                    Php::map(vec![
-                        ("key", Php::s(format!("{:032x}", r.next_u64()))),
-                        (
-                            "product_id",
-                            Php::Int(w.layout.product_id(r.below(w.counts.products)) as i64),
-                        ),
-                        ("variation_id", Php::Int(0)),
-                        ("variation", Php::Arr(vec![])),
-                        ("quantity", Php::Int(r.range(1, 3) as i64)),
-                        ("data_hash", Php::s("b5c1d5ca8bae6d4896cf1807cdf763f0")),
-                        (
-                            "line_tax_data",
-                            Php::map(vec![
-                                ("subtotal", Php::Arr(vec![])),
-                                ("total", Php::Arr(vec![])),
-                            ]),
-                        ),
-                        ("line_subtotal", Php::Float(19.5)),
-                        ("line_subtotal_tax", Php::Int(0)),
-                        ("line_total", Php::Float(19.5)),
-                        ("line_tax", Php::Int(0)),
-                    ]),
-                )]),
-            )]);
-            m("_woocommerce_persistent_cart_1", &cart.to_php());
-        }
+        customer_meta(w, &p, reg, &mut r, &mut m);
     }
+}
+
+/// A customer's (or subscriber's) WooCommerce meta: addresses, activity, payment ids, and now
+/// and then a saved cart.
+fn customer_meta(w: &World, p: &Person, reg: u64, r: &mut Rng, m: &mut impl FnMut(&str, &str)) {
+    for (k, v) in address_fields(p, true) {
+        m(&format!("billing_{k}"), &v);
+    }
+    for (k, v) in address_fields(p, false) {
+        m(&format!("shipping_{k}"), &v);
+    }
+    m("last_update", &(reg + 7200).to_string());
+    m(
+        "wc_last_active",
+        &(reg + 86_400 * r.range(1, 300)).to_string(),
+    );
+    m("paying_customer", if r.chance(70) { "1" } else { "0" });
+    if r.chance(40) {
+        let mut cus = String::from("cus_");
+        r.alnum(&mut cus, 14);
+        m("_stripe_customer_id", &cus);
+    }
+    if r.chance(25) {
+        m(
+            "_woocommerce_persistent_cart_1",
+            &persistent_cart(w, r).to_php(),
+        );
+    }
+}
+
+/// A saved WooCommerce cart of one product, serialized like WooCommerce stores it.
+fn persistent_cart(w: &World, r: &mut Rng) -> Php {
+    Php::map(vec![(
+        "cart",
+        Php::map(vec![(
+            format!("{:032x}", r.next_u64()),
+            Php::map(vec![
+                ("key", Php::s(format!("{:032x}", r.next_u64()))),
+                (
+                    "product_id",
+                    Php::Int(w.layout.product_id(r.below(w.counts.products)) as i64),
+                ),
+                ("variation_id", Php::Int(0)),
+                ("variation", Php::Arr(vec![])),
+                ("quantity", Php::Int(r.range(1, 3) as i64)),
+                ("data_hash", Php::s("b5c1d5ca8bae6d4896cf1807cdf763f0")),
+                (
+                    "line_tax_data",
+                    Php::map(vec![
+                        ("subtotal", Php::Arr(vec![])),
+                        ("total", Php::Arr(vec![])),
+                    ]),
+                ),
+                ("line_subtotal", Php::Float(19.5)),
+                ("line_subtotal_tax", Php::Int(0)),
+                ("line_total", Php::Float(19.5)),
+                ("line_tax", Php::Int(0)),
+            ]),
+        )]),
+    )])
 }

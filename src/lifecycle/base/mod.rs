@@ -260,6 +260,37 @@ pub async fn copy_from_base(
     preview: &str,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<DataSummary>> {
+    let Some((admin, base)) = usable_base(platform, cfg, staging, warnings).await? else {
+        return Ok(None);
+    };
+    let stats = clone_rewritten(&admin, cfg, &base, staging, preview).await?;
+    let url_replacements = stats
+        .transform_report
+        .as_ref()
+        .map_or(0, |r| r.totals.url_replacements);
+    Ok(Some(DataSummary {
+        snapshot_time: base.snapshot_time.clone(),
+        tables: base.tables,
+        rows: base.rows,
+        bytes: base.bytes,
+        anonymized: true,
+        random_key: base.key_fingerprint == RANDOM_KEY,
+        url_replacements,
+        transform_report: stats.transform_report,
+        base: Some(base.name.clone()),
+        ..DataSummary::default()
+    }))
+}
+
+/// The base to clone, with a session on the staging server's `postgres` database, or `None`
+/// (copy from production) when `--data-from` allows falling back; a reason to fall back or to
+/// refresh the base goes to `warnings`.
+async fn usable_base(
+    platform: &str,
+    cfg: &LifecycleConfig,
+    staging: &DbUrl,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Option<(Client, BaseInfo)>> {
     let ds = &cfg.data_source;
     match (ds.from, platform) {
         (DataFrom::Production, _) => return Ok(None),
@@ -270,8 +301,7 @@ pub async fn copy_from_base(
         ),
         _ => {}
     }
-    let admin_url = staging.with_dbname("postgres");
-    let admin = match connect(&admin_url, Side::Target).await {
+    let admin = match connect(&staging.with_dbname("postgres"), Side::Target).await {
         Ok(c) => c,
         Err(e) if ds.from == DataFrom::Auto => {
             warnings.push(format!(
@@ -308,11 +338,24 @@ pub async fn copy_from_base(
             humantime::format_duration(Duration::from_secs(age.as_secs()))
         ));
     }
-    let major = server_major(&admin, &admin_url, Side::Target).await?;
+    Ok(Some((admin, base)))
+}
+
+/// Clones `base` beside `staging`, rewrites its URLs to `preview` and swaps it in; an
+/// unfinished clone is dropped again.
+async fn clone_rewritten(
+    admin: &Client,
+    cfg: &LifecycleConfig,
+    base: &BaseInfo,
+    staging: &DbUrl,
+    preview: &str,
+) -> anyhow::Result<rewrite::RewriteStats> {
+    let admin_url = staging.with_dbname("postgres");
+    let major = server_major(admin, &admin_url, Side::Target).await?;
     let fresh = format!("{}_wpstage_new", staging.dbname());
-    drop_database(&admin, major, &fresh).await?;
+    drop_database(admin, major, &fresh).await?;
     let started = std::time::Instant::now();
-    clone_database(&admin, major, &base.name, &fresh).await?;
+    clone_database(admin, major, &base.name, &fresh).await?;
     let cloned = started.elapsed();
     let made = async {
         let stats = rewrite::rewrite_in_place(
@@ -323,14 +366,14 @@ pub async fn copy_from_base(
             &base.snapshot_time,
         )
         .await?;
-        swap_in(&admin, major, &fresh, staging.dbname()).await?;
+        swap_in(admin, major, &fresh, staging.dbname()).await?;
         anyhow::Ok(stats)
     }
     .await;
     let stats = match made {
         Ok(stats) => stats,
         Err(e) => {
-            if let Err(drop_err) = drop_database(&admin, major, &fresh).await {
+            if let Err(drop_err) = drop_database(admin, major, &fresh).await {
                 tracing::warn!(error = %drop_err, "could not drop the unfinished copy {fresh}");
             }
             return Err(e);
@@ -345,22 +388,7 @@ pub async fn copy_from_base(
         rows_rewritten = stats.rows_changed,
         "PR database cloned from the base snapshot"
     );
-    let url_replacements = stats
-        .transform_report
-        .as_ref()
-        .map_or(0, |r| r.totals.url_replacements);
-    Ok(Some(DataSummary {
-        snapshot_time: base.snapshot_time.clone(),
-        tables: base.tables,
-        rows: base.rows,
-        bytes: base.bytes,
-        anonymized: true,
-        random_key: base.key_fingerprint == RANDOM_KEY,
-        url_replacements,
-        transform_report: stats.transform_report,
-        base: Some(base.name.clone()),
-        ..DataSummary::default()
-    }))
+    Ok(stats)
 }
 
 #[cfg(test)]

@@ -171,38 +171,47 @@ async fn rewrite_table(
     if changed == 0 {
         return Ok(());
     }
-    let apply = if keyed {
-        let pk: Vec<&str> = table
-            .primary_key
-            .iter()
-            .map(|&i| table.columns[i].name.as_str())
-            .collect();
-        let set: Vec<String> = table
-            .columns
-            .iter()
-            .filter(|c| !pk.contains(&c.name.as_str()))
-            .map(|c| format!("{0} = s.{0}", quote_ident(&c.name)))
-            .collect();
-        if set.is_empty() {
-            return Ok(());
-        }
-        let on: Vec<String> = pk
-            .iter()
-            .map(|c| format!("r.{0} = s.{0}", quote_ident(c)))
-            .collect();
-        format!(
-            "UPDATE {qualified} AS r SET {} FROM {staged} AS s WHERE {}",
-            set.join(", "),
-            on.join(" AND ")
-        )
-    } else {
-        format!(
+    if let Some(apply) = apply_staged(table, &staged, &filter) {
+        writer.batch_execute(&apply).await?;
+    }
+    Ok(())
+}
+
+/// The statement that puts the rewritten rows staged in `staged` into `table`: an UPDATE by
+/// primary key, or for a table without a key, DELETE every row matching `filter` and INSERT the
+/// staged ones. `None` when a keyed table has no column besides its key (nothing to update).
+fn apply_staged(table: &Table, staged: &str, filter: &str) -> Option<String> {
+    let qualified = table.qualified();
+    if table.primary_key.is_empty() {
+        let cols = table.column_list();
+        return Some(format!(
             "DELETE FROM {qualified} AS r WHERE {filter}; \
              INSERT INTO {qualified} ({cols}) SELECT {cols} FROM {staged}"
-        )
-    };
-    writer.batch_execute(&apply).await?;
-    Ok(())
+        ));
+    }
+    let pk: Vec<&str> = table
+        .primary_key
+        .iter()
+        .map(|&i| table.columns[i].name.as_str())
+        .collect();
+    let set: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !pk.contains(&c.name.as_str()))
+        .map(|c| format!("{0} = s.{0}", quote_ident(&c.name)))
+        .collect();
+    if set.is_empty() {
+        return None;
+    }
+    let on: Vec<String> = pk
+        .iter()
+        .map(|c| format!("r.{0} = s.{0}", quote_ident(c)))
+        .collect();
+    Some(format!(
+        "UPDATE {qualified} AS r SET {} FROM {staged} AS s WHERE {}",
+        set.join(", "),
+        on.join(" AND ")
+    ))
 }
 
 /// The part of a site URL's host that every stored form of the URL keeps verbatim: lower case,

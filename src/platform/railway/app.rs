@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use tracing::info;
 
 use super::{EnvRef, RailwayPlatform, RailwayPlatformError, wait};
-use crate::lifecycle::DeploymentSummary;
+use crate::platform::DeploymentSummary;
 
 /// The status reported for a deployment that was started and not waited for.
 pub const TRIGGERED: &str = "TRIGGERED";

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::lifecycle::FidelityIssue;
+use crate::platform::FidelityIssue;
 
 /// What fidelity looks at in one environment.
 #[derive(Debug, Clone, Default)]
@@ -32,10 +32,33 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
         .chain(MARKER_VARIABLES.iter().copied())
         .collect();
     let mut issues = Vec::new();
-    let issue = |kind: &str, detail: String| FidelityIssue {
+    service_issues(source, pr, &ignored, &mut issues);
+    for name in source.running.difference(&pr.running) {
+        issues.push(issue(
+            "deployment",
+            format!("{name} runs in production but not in the PR environment"),
+        ));
+    }
+    shared_variable_issues(source, pr, &ignored, &mut issues);
+    volume_issues(source, pr, &mut issues);
+    domain_issues(source, pr, &mut issues);
+    issues
+}
+
+fn issue(kind: &str, detail: String) -> FidelityIssue {
+    FidelityIssue {
         kind: kind.to_owned(),
         detail,
-    };
+    }
+}
+
+/// Services missing on either side, and each common service's variable names on either side.
+fn service_issues(
+    source: &EnvShape,
+    pr: &EnvShape,
+    ignored: &BTreeSet<&str>,
+    issues: &mut Vec<FidelityIssue>,
+) {
     for (name, vars) in &source.services {
         let Some(pr_vars) = pr.services.get(name) else {
             issues.push(issue(
@@ -73,12 +96,15 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
             format!("service {name} is only in the PR environment"),
         ));
     }
-    for name in source.running.difference(&pr.running) {
-        issues.push(issue(
-            "deployment",
-            format!("{name} runs in production but not in the PR environment"),
-        ));
-    }
+}
+
+/// Shared variable names on either side only.
+fn shared_variable_issues(
+    source: &EnvShape,
+    pr: &EnvShape,
+    ignored: &BTreeSet<&str>,
+    issues: &mut Vec<FidelityIssue>,
+) {
     let shared = &source.shared_variables;
     for v in shared
         .difference(&pr.shared_variables)
@@ -99,6 +125,10 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
             format!("shared variable {v} is only in the PR environment"),
         ));
     }
+}
+
+/// Volume mount paths on either side only.
+fn volume_issues(source: &EnvShape, pr: &EnvShape, issues: &mut Vec<FidelityIssue>) {
     let empty = BTreeSet::new();
     for (name, mounts) in &source.volumes {
         let pr_mounts = pr.volumes.get(name).unwrap_or(&empty);
@@ -118,6 +148,10 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
             ));
         }
     }
+}
+
+/// Railway and custom domains production has that the PR environment lacks.
+fn domain_issues(source: &EnvShape, pr: &EnvShape, issues: &mut Vec<FidelityIssue>) {
     for (name, (railway, custom)) in &source.domains {
         let (pr_railway, pr_custom) = pr.domains.get(name).cloned().unwrap_or_default();
         if *railway && !pr_railway {
@@ -133,7 +167,6 @@ pub fn compare(source: &EnvShape, pr: &EnvShape, overrides: &[String]) -> Vec<Fi
             ));
         }
     }
-    issues
 }
 
 #[cfg(test)]

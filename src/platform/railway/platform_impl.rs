@@ -9,7 +9,7 @@ use super::{
     ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, adopt, app, fidelity,
     parse_marker, parse_time, services,
 };
-use crate::lifecycle::{DeploymentSummary, FidelityIssue};
+use crate::platform::{DeploymentSummary, FidelityIssue};
 use crate::postgres::DbUrl;
 use crate::railway::{Environment, RailwayError, VariableSet};
 

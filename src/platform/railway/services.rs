@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tracing::info;
 
 use super::{EnvRef, RailwayPlatform, RailwayPlatformError, ServiceRef, app, detect, wait};
-use crate::lifecycle::ServiceDeployment;
+use crate::platform::ServiceDeployment;
 use crate::railway::ServiceInstance;
 
 /// The services of the source environment other than `app` and `database` whose latest

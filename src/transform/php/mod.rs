@@ -103,14 +103,32 @@ impl<'a> Parser<'a> {
         let len = self.uint()?;
         self.expect(b':')?;
         self.expect(b'"')?;
+        let s = self.take(len, "length runs past the end")?;
+        self.expect(b'"')?;
+        Ok(s)
+    }
+
+    /// The next `len` bytes as they are; `short` when fewer are left.
+    fn take(&mut self, len: usize, short: &'static str) -> PResult<&'a [u8]> {
         let start = self.pos;
         let end = match start.checked_add(len) {
             Some(e) if e <= self.b.len() => e,
-            _ => return self.err("length runs past the end"),
+            _ => return self.err(short),
         };
         self.pos = end;
-        self.expect(b'"')?;
         Ok(&self.b[start..end])
+    }
+
+    /// `N:"Class":M:` of an object: the class name (never empty) and the count `M`.
+    fn class_and_count(&mut self) -> PResult<(&'a [u8], usize)> {
+        let class = self.quoted()?;
+        if class.is_empty() {
+            return self.err("empty class name");
+        }
+        self.expect(b':')?;
+        let n = self.uint()?;
+        self.expect(b':')?;
+        Ok((class, n))
     }
 
     fn value(&mut self, depth: usize) -> PResult<Value<'a>> {
@@ -127,53 +145,15 @@ impl<'a> Parser<'a> {
         }
         self.expect(b':')?;
         match tag {
-            b'b' => {
-                let raw = self.until_semicolon()?;
-                match raw {
-                    b"0" => Ok(Value::Bool(false)),
-                    b"1" => Ok(Value::Bool(true)),
-                    _ => self.err("bad boolean"),
-                }
-            }
-            b'i' => {
-                let raw = self.until_semicolon()?;
-                let digits = raw
-                    .strip_prefix(b"-")
-                    .or_else(|| raw.strip_prefix(b"+"))
-                    .unwrap_or(raw);
-                if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-                    return self.err("bad integer");
-                }
-                Ok(Value::Int(Cow::Borrowed(raw)))
-            }
-            b'd' => {
-                let raw = self.until_semicolon()?;
-                let ok = matches!(raw, b"INF" | b"-INF" | b"NAN")
-                    || (!raw.is_empty()
-                        && raw.iter().any(u8::is_ascii_digit)
-                        && raw
-                            .iter()
-                            .all(|c| c.is_ascii_digit() || b".eE+-".contains(c)));
-                if !ok {
-                    return self.err("bad float");
-                }
-                Ok(Value::Float(Cow::Borrowed(raw)))
-            }
+            b'b' => self.boolean(),
+            b'i' => self.integer(),
+            b'd' => self.float(),
             b's' => {
                 let s = self.quoted()?;
                 self.expect(b';')?;
                 Ok(Value::Str(Cow::Borrowed(s)))
             }
-            b'r' | b'R' => {
-                let raw = self.until_semicolon()?;
-                if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
-                    return self.err("bad reference");
-                }
-                Ok(Value::Ref {
-                    upper: tag == b'R',
-                    index: Cow::Borrowed(raw),
-                })
-            }
+            b'r' | b'R' => self.reference(tag == b'R'),
             b'E' => {
                 let s = self.quoted()?;
                 self.expect(b';')?;
@@ -188,46 +168,84 @@ impl<'a> Parser<'a> {
                 let entries = self.entries(n, depth)?;
                 Ok(Value::Array(entries))
             }
-            b'O' => {
-                let class = self.quoted()?;
-                if class.is_empty() {
-                    return self.err("empty class name");
-                }
-                self.expect(b':')?;
-                let n = self.uint()?;
-                self.expect(b':')?;
-                let props = self.entries(n, depth)?;
-                Ok(Value::Object {
-                    class: Cow::Borrowed(class),
-                    props,
-                })
-            }
-            b'C' => {
-                let class = self.quoted()?;
-                if class.is_empty() {
-                    return self.err("empty class name");
-                }
-                self.expect(b':')?;
-                let n = self.uint()?;
-                self.expect(b':')?;
-                self.expect(b'{')?;
-                let start = self.pos;
-                let end = match start.checked_add(n) {
-                    Some(e) if e <= self.b.len() => e,
-                    _ => return self.err("payload runs past the end"),
-                };
-                self.pos = end;
-                self.expect(b'}')?;
-                Ok(Value::Custom {
-                    class: Cow::Borrowed(class),
-                    payload: Cow::Borrowed(&self.b[start..end]),
-                })
-            }
+            b'O' => self.object(depth),
+            b'C' => self.custom(),
             _ => {
                 self.pos -= 2;
                 self.err("unknown type tag")
             }
         }
+    }
+
+    /// `b:0;` or `b:1;`, after the tag.
+    fn boolean(&mut self) -> PResult<Value<'a>> {
+        match self.until_semicolon()? {
+            b"0" => Ok(Value::Bool(false)),
+            b"1" => Ok(Value::Bool(true)),
+            _ => self.err("bad boolean"),
+        }
+    }
+
+    /// `i:-12;`, after the tag: the digits are kept as written.
+    fn integer(&mut self) -> PResult<Value<'a>> {
+        let raw = self.until_semicolon()?;
+        let digits = raw
+            .strip_prefix(b"-")
+            .or_else(|| raw.strip_prefix(b"+"))
+            .unwrap_or(raw);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return self.err("bad integer");
+        }
+        Ok(Value::Int(Cow::Borrowed(raw)))
+    }
+
+    /// `d:1.5E+3;`, `d:INF;`, `d:NAN;`, after the tag: kept as written.
+    fn float(&mut self) -> PResult<Value<'a>> {
+        let raw = self.until_semicolon()?;
+        let ok = matches!(raw, b"INF" | b"-INF" | b"NAN")
+            || (!raw.is_empty()
+                && raw.iter().any(u8::is_ascii_digit)
+                && raw
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || b".eE+-".contains(c)));
+        if !ok {
+            return self.err("bad float");
+        }
+        Ok(Value::Float(Cow::Borrowed(raw)))
+    }
+
+    /// `r:3;` or `R:3;` (`upper`), after the tag.
+    fn reference(&mut self, upper: bool) -> PResult<Value<'a>> {
+        let raw = self.until_semicolon()?;
+        if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
+            return self.err("bad reference");
+        }
+        Ok(Value::Ref {
+            upper,
+            index: Cow::Borrowed(raw),
+        })
+    }
+
+    /// `O:5:"Class":N:{props}`, after the tag.
+    fn object(&mut self, depth: usize) -> PResult<Value<'a>> {
+        let (class, n) = self.class_and_count()?;
+        let props = self.entries(n, depth)?;
+        Ok(Value::Object {
+            class: Cow::Borrowed(class),
+            props,
+        })
+    }
+
+    /// `C:5:"Class":N:{payload}` (a `Serializable` object's own bytes), after the tag.
+    fn custom(&mut self) -> PResult<Value<'a>> {
+        let (class, n) = self.class_and_count()?;
+        self.expect(b'{')?;
+        let payload = self.take(n, "payload runs past the end")?;
+        self.expect(b'}')?;
+        Ok(Value::Custom {
+            class: Cow::Borrowed(class),
+            payload: Cow::Borrowed(payload),
+        })
     }
 
     fn entries(&mut self, n: usize, depth: usize) -> PResult<Vec<(Value<'a>, Value<'a>)>> {
