@@ -67,6 +67,7 @@ struct RawInputs {
     rules_file: Option<String>,
     keep_users: Option<String>,
     staging_password: Option<String>,
+    keep_user_data: Option<String>,
     ttl: Option<String>,
     require_label: Option<String>,
     github_token: Option<String>,
@@ -163,6 +164,8 @@ pub struct ActionConfig {
     pub rules_file: Option<PathBuf>,
     pub keep_users: Vec<String>,
     pub staging_password: Option<SecretString>,
+    /// Kept users keep their contact data too (phone, address, billing and shipping meta).
+    pub keep_user_data: bool,
     pub ttl: Duration,
     pub require_label: Option<String>,
     pub github_token: Option<SecretString>,
@@ -191,7 +194,8 @@ pub struct ActionConfig {
     pub app_vars: BTreeMap<String, String>,
     /// Rewrite `posts.guid` too.
     pub rewrite_guid: bool,
-    /// Point uploads URLs at this base URL instead of production.
+    /// The media base URL staging's `upload_url_path` and uploads URLs point at (instead of
+    /// production's uploads).
     pub uploads_url: Option<String>,
     /// Rewrite uploads URLs like any other URL.
     pub rewrite_uploads: bool,
@@ -255,6 +259,15 @@ impl ActionConfig {
                 input: "rewrite_uploads",
                 hint: "it contradicts `uploads_url` (uploads either go to that URL or to the \
                        preview); set only one of them"
+                    .to_owned(),
+            });
+        }
+        let keep_user_data = boolean("keep_user_data", raw.keep_user_data.clone(), false)?;
+        if keep_user_data && keep_users.is_empty() {
+            return Err(ConfigError::Invalid {
+                input: "keep_user_data",
+                hint: "it keeps the contact data of the users kept by `keep_users`, and none is \
+                       kept; add `keep_users` or remove `keep_user_data`"
                     .to_owned(),
             });
         }
@@ -337,6 +350,7 @@ impl ActionConfig {
             pg_dump: trimmed(raw.pg_dump).map(PathBuf::from),
             app_image: trimmed(raw.app_image),
             app_vars: app_vars(raw.app_vars.as_deref())?,
+            keep_user_data,
             rewrite_guid: boolean("rewrite_guid", raw.rewrite_guid, false)?,
             uploads_url: trimmed(raw.uploads_url),
             rewrite_uploads: boolean("rewrite_uploads", raw.rewrite_uploads, false)?,

@@ -96,6 +96,11 @@ fn invalid_values_get_specific_errors() {
             "pw",
             "`staging_password` input is invalid",
         ),
+        (
+            "INPUT_KEEP_USER_DATA",
+            "true",
+            "`keep_user_data` input is invalid",
+        ),
     ];
     for (key, value, expected) in cases {
         let err = ActionConfig::from_env(&with(runner_env(), key, value))

@@ -40,6 +40,7 @@ pub fn setup(cfg: &ActionConfig) -> Setup {
             rules_file: cfg.rules_file.clone(),
             keep_users: cfg.keep_users.clone(),
             staging_password: cfg.staging_password.clone(),
+            keep_user_data: cfg.keep_user_data,
             rewrite_guid: cfg.rewrite_guid,
             uploads_url: cfg.uploads_url.clone(),
             rewrite_uploads: cfg.rewrite_uploads,

@@ -24,13 +24,19 @@ pub struct TransformArgs {
     /// Password every kept account gets on staging (stored in WordPress's hash format).
     #[arg(long, env = "WPSTAGE_STAGING_PASSWORD", hide_env_values = true)]
     staging_password: Option<String>,
+    /// Kept accounts keep their phone, address and billing/shipping meta too (default: those
+    /// are anonymized; login, email, names and role stay).
+    #[arg(long, requires = "keep_users")]
+    keep_user_data: bool,
     /// Rewrite posts.guid too (default: GUIDs are identifiers and stay).
     #[arg(long)]
     rewrite_guid: bool,
-    /// Point /wp-content/uploads/ URLs at this base URL (CDN or bucket) instead of production.
-    #[arg(long)]
+    /// Media base URL (CDN or bucket), taken as WordPress takes `upload_url_path`: staging's
+    /// `upload_url_path` and uploads URLs in content point here (default: production's uploads).
+    #[arg(long, value_name = "URL")]
     uploads_url: Option<String>,
-    /// Rewrite /wp-content/uploads/ URLs like any other URL (staging then needs the files).
+    /// Rewrite uploads URLs like any other URL and leave `upload_url_path` as it is (staging
+    /// then needs the files).
     #[arg(long, conflicts_with = "uploads_url")]
     rewrite_uploads: bool,
     /// Keep blog_public as in production (default: 0, so search engines stay out of staging).
@@ -54,6 +60,7 @@ impl TransformArgs {
             rules_file: self.rules_file.clone(),
             keep_users: self.keep_users.clone(),
             staging_password: secret(&self.staging_password),
+            keep_user_data: self.keep_user_data,
             rewrite_guid: self.rewrite_guid,
             uploads_url: self.uploads_url.clone(),
             rewrite_uploads: self.rewrite_uploads,

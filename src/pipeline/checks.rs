@@ -10,6 +10,15 @@ use crate::postgres::quote_ident;
 use crate::sync::catalog::Table;
 use crate::transform;
 
+/// Where the leak check reads the row it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rows {
+    /// The loaded copy.
+    Copy,
+    /// The source, transformed once more (a dry run writes no copy).
+    Source,
+}
+
 /// Rows sampled per table to find personal data in columns no rule covers.
 const SAMPLE_ROWS: i64 = 500;
 
@@ -111,7 +120,11 @@ impl StreamTransforms {
     /// The leak check: every email, IP and phone token the personal-data columns were given is
     /// compared (by hash, recorded in the stream) with the originals seen in the source. Only on
     /// a hit is the copy read again, to name the row.
-    pub(super) async fn verify_inner(&self, target: &Client) -> anyhow::Result<Vec<String>> {
+    pub(super) async fn verify_inner(
+        &self,
+        target: &Client,
+        rows: Rows,
+    ) -> anyhow::Result<Vec<String>> {
         if !self.anonymize {
             return Ok(Vec::new());
         }
@@ -120,7 +133,9 @@ impl StreamTransforms {
             tracing::info!(originals = detector.len(), "leak check passed");
             return Ok(Vec::new());
         };
-        let row = self.locate_leak(target, &detector, &table, &column).await?;
+        let row = self
+            .locate_leak(target, &detector, &table, &column, rows)
+            .await?;
         anyhow::bail!(
             "leak check failed: an original email, IP or phone number from production is still in \
              {table}.{column} ({row}) after anonymization. Nothing was kept. Add a rule for it \
@@ -135,6 +150,7 @@ impl StreamTransforms {
         detector: &transform::LeakDetector,
         table: &str,
         column: &str,
+        rows: Rows,
     ) -> anyhow::Result<String> {
         let kept = self
             .kept_emails
@@ -143,6 +159,13 @@ impl StreamTransforms {
             .unwrap_or_default();
         let kept_rows = self.kept.read().map(|k| k.clone()).unwrap_or_default();
         let (qualified, keys) = key_columns(target, table).await?;
+        if rows == Rows::Source {
+            let skip = kept_rows.exclude(table, &keys);
+            let place = (table, column, qualified.as_str(), skip.as_str());
+            return self
+                .locate_in_source(target, detector, &kept, place, &keys)
+                .await;
+        }
         let key_select: Vec<String> = keys
             .iter()
             .map(|k| format!("{}::text", quote_ident(k)))
@@ -166,23 +189,81 @@ impl StreamTransforms {
                 continue;
             };
             if leaks(detector, &kept, &String::from_utf8_lossy(value)) {
-                let key: Vec<String> = keys
-                    .iter()
-                    .zip(fields.iter().skip(1))
-                    .map(|(k, v)| {
-                        format!(
-                            "{k}={}",
-                            v.as_deref()
-                                .map(String::from_utf8_lossy)
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect();
-                return Ok(format!("row {}", key.join(", ")));
+                let values: Vec<Option<&[u8]>> =
+                    fields.iter().skip(1).map(|v| v.as_deref()).collect();
+                return Ok(row_label(&keys, &values));
             }
         }
         Ok("row not located".to_owned())
     }
+
+    /// The dry run's [`Self::locate_leak`]: the table's source rows are transformed once more
+    /// (same key, same pseudonyms) and the first whose column holds an original is named.
+    /// `place` is (table, column, qualified name, condition leaving out kept accounts' rows).
+    async fn locate_in_source(
+        &self,
+        snapshot: &Client,
+        detector: &transform::LeakDetector,
+        kept: &[String],
+        place: (&str, &str, &str, &str),
+        keys: &[String],
+    ) -> anyhow::Result<String> {
+        let (table, column, qualified, skip) = place;
+        let source = self
+            .tables
+            .read()
+            .map_err(|_| anyhow::anyhow!("transform state poisoned"))?
+            .iter()
+            .find(|t| t.name == table)
+            .cloned()
+            .with_context(|| format!("table {table} is missing from the source"))?;
+        let info = table_info(&source);
+        let index = |name: &str| info.columns.iter().position(|c| c.name == name);
+        let value_at = index(column).with_context(|| format!("{table} has no column {column}"))?;
+        let key_at: Vec<usize> = keys.iter().filter_map(|k| index(k)).collect();
+        let Some(mut rows) = self.set()?.for_table_detached(&info)? else {
+            return Ok("row not located".to_owned());
+        };
+        let sql = format!(
+            "COPY (SELECT {} FROM {qualified} WHERE {skip}) TO STDOUT",
+            source.column_list()
+        );
+        let stream = snapshot
+            .copy_out(sql.as_str())
+            .await
+            .with_context(|| format!("reading {table} again"))?;
+        pin_mut!(stream);
+        let mut out = Vec::new();
+        while let Some(row) = stream.next().await {
+            let row = row.with_context(|| format!("reading {table} again"))?;
+            out.clear();
+            if rows.transform_row(&row, &mut out)? == transform::RowOutcome::Dropped {
+                continue;
+            }
+            let fields = transform::copy_codec::decode_row(&out).unwrap_or_default();
+            let Some(Some(value)) = fields.get(value_at) else {
+                continue;
+            };
+            if leaks(detector, kept, &String::from_utf8_lossy(value)) {
+                let values: Vec<Option<&[u8]>> = key_at
+                    .iter()
+                    .map(|&i| fields.get(i).and_then(|v| v.as_deref()))
+                    .collect();
+                return Ok(row_label(keys, &values));
+            }
+        }
+        Ok("row not located".to_owned())
+    }
+}
+
+/// `row k1=v1, k2=v2`: how the leak check names a row.
+fn row_label(keys: &[String], values: &[Option<&[u8]>]) -> String {
+    let key: Vec<String> = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={}", v.map(String::from_utf8_lossy).unwrap_or_default()))
+        .collect();
+    format!("row {}", key.join(", "))
 }
 
 /// A value leaks if it, or any email/IP/phone-looking token inside it, is an original (other

@@ -47,6 +47,12 @@ pub trait Transforms: Send + Sync {
     /// Called after the data is loaded and before the copy is made visible: a failure keeps
     /// nothing (e.g. the leak check found an original email in the copy). Returns warnings.
     fn verify<'a>(&'a self, target: &'a Client) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
+    /// [`Transforms::verify`] of a dry run, which wrote no copy: the same checks, on the rows
+    /// transformed again from `snapshot` (the source, inside the run's snapshot).
+    fn verify_dry_run<'a>(
+        &'a self,
+        snapshot: &'a Client,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
     /// What the transforms did, for the report.
     fn report(&self) -> Option<crate::transform::RunReport>;
 }

@@ -312,12 +312,21 @@ impl Run<'_> {
         Ok(report)
     }
 
-    async fn copy_only(self, mut phases: PhaseClock) -> anyhow::Result<SyncReport> {
+    async fn copy_only(mut self, mut phases: PhaseClock) -> anyhow::Result<SyncReport> {
         let schedule = Scheduler::new(self.jobs.clone(), Vec::new(), Vec::new(), Vec::new());
         let (results, _) = self
             .copy_phase(None, String::new(), schedule, false)
             .await?;
         phases.mark("data (dry run)");
+        // What would fail the real run fails the dry run too (the leak check first of all).
+        if let Some(t) = &self.transforms {
+            let found = t
+                .verify_dry_run(&self.exporter)
+                .await
+                .context("verifying the transformed rows (dry run)")?;
+            self.warnings.extend(found);
+            phases.mark("leak check");
+        }
         Ok(self.report(results, phases, Mode::DryRun, 0))
     }
 

@@ -5,8 +5,9 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::anonymize::kinds::PiiKind;
+use super::anonymize::kinds::{Kind, PiiKind};
 use super::anonymize::pii_hash;
+use super::anonymize::pseudonym::is_reserved;
 
 /// Snapshot of what the transformers saw (hashes only, no plaintext).
 #[derive(Debug, Clone, Default)]
@@ -36,16 +37,21 @@ impl LeakDetector {
 
     /// Token hashes of one output value, as the leak check records them: the whole value and
     /// every email/IP/phone-looking token inside it (serialized and JSON values included).
-    /// Tokens are split at whitespace and at `"';,<>(){}`.
-    pub fn token_hashes(value: &str, out: &mut Vec<u64>) {
+    /// Tokens are split at whitespace and at `"';,<>(){}`. Returns whether one of those tokens
+    /// is not a pseudonym (not in the reserved ranges): what still looks like personal data after
+    /// anonymization, for the report (the windows of spaced phone numbers are not counted: an
+    /// order number written in groups would look like one).
+    pub fn token_hashes(value: &str, out: &mut Vec<u64>) -> bool {
+        let mut remains = false;
         let mut add = |t: &str| {
             if let Some(kind) = looks_like_pii(t) {
                 out.push(pii_hash(kind, t));
+                remains |= !is_reserved(&Kind::from(kind), t) && !nobodys_address(kind, t);
             }
         };
         let whole = value.trim();
         if whole.is_empty() {
-            return;
+            return false;
         }
         add(whole);
         // Only a token holding an `@`, a `:` or a digit can look like personal data: jump from
@@ -78,6 +84,7 @@ impl LeakDetector {
             cursor = end + 1;
         }
         spaced_phones(whole, out);
+        remains
     }
 
     /// Number of distinct original values recorded.
@@ -88,6 +95,15 @@ impl LeakDetector {
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
     }
+}
+
+/// Loopback and unspecified addresses are nobody's (the scrub leaves them too).
+fn nobodys_address(kind: PiiKind, token: &str) -> bool {
+    kind == PiiKind::Ip
+        && token
+            .trim()
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 /// Adds `token` (cut at ASCII separators) when it may look like personal data: it holds an
@@ -401,6 +417,26 @@ mod tests {
         let mut hashes = Vec::new();
         LeakDetector::token_hashes("seit 2024 mit 12 Filialen, 3 345 Kunden", &mut hashes);
         assert!(!hashes.iter().any(|h| d.seen.contains(h)));
+    }
+
+    #[test]
+    fn what_is_no_pseudonym_remains() {
+        let mut out = Vec::new();
+        for (value, remains) in [
+            ("amara.0011223344556677@example.com", false),
+            ("Ruf an: +1-555-0142 oder 198.51.100.7", false),
+            ("mail <jane@mail.example>", true),
+            ("call 0171/2345678", true),
+            ("nothing here", false),
+            ("listen on 127.0.0.1 and ::1", false),
+            ("order 12345678 of 12 345 678", false),
+        ] {
+            assert_eq!(
+                LeakDetector::token_hashes(value, &mut out),
+                remains,
+                "{value}"
+            );
+        }
     }
 
     #[test]

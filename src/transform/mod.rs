@@ -6,6 +6,7 @@
 //! and writes what comes out. Tables without any applicable transform get
 //! `None` and are passed through undecoded.
 
+mod accounts;
 pub mod anonymize;
 pub mod copy_codec;
 pub mod error;
@@ -56,6 +57,8 @@ pub struct TransformConfig {
     pub keep_users: Vec<String>,
     /// Kept users get this password (stored as a phpass `$P$` hash).
     pub staging_password: Option<SecretString>,
+    /// Kept users keep their contact data too (phone, address, billing and shipping meta).
+    pub keep_user_data: bool,
     /// Set option `blog_public` to `0` (default true).
     pub blog_public_off: bool,
     /// Fail instead of copying values that may still point at production
@@ -76,6 +79,7 @@ impl TransformConfig {
             user_rules: None,
             keep_users: Vec::new(),
             staging_password: None,
+            keep_user_data: false,
             blog_public_off: true,
             strict: false,
         }
@@ -96,6 +100,7 @@ impl std::fmt::Debug for TransformConfig {
                 "staging_password",
                 &self.staging_password.as_ref().map(|_| "<secret>"),
             )
+            .field("keep_user_data", &self.keep_user_data)
             .field("blog_public_off", &self.blog_public_off)
             .field("strict", &self.strict)
             .finish()

@@ -41,6 +41,8 @@ pub(crate) struct OptionsPlan {
     /// `home`/`siteurl` become this URL (unless the rewrite kept a sub-path).
     pub site_url: Option<String>,
     pub blog_public_off: bool,
+    /// `upload_url_path` becomes this (media load from production or the uploads URL).
+    pub upload_url_path: Option<String>,
     pub sets: Vec<OptionSet>,
 }
 
@@ -135,6 +137,8 @@ pub(crate) struct PlanInputs<'a> {
     pub rewrite_guid: bool,
     pub anonymize: bool,
     pub blog_public_off: bool,
+    /// What `upload_url_path` becomes in this table (an options table).
+    pub upload_url_path: Option<String>,
     pub user_rules: Option<&'a RulesFile>,
 }
 
@@ -223,6 +227,7 @@ pub(crate) fn build(table: &TableInfo, inp: &PlanInputs<'_>) -> TablePlan {
     let options = (logical == "options" && eav.is_some()).then(|| OptionsPlan {
         site_url: inp.site_url.clone(),
         blog_public_off: inp.blog_public_off,
+        upload_url_path: inp.upload_url_path.clone(),
         sets: inp
             .user_rules
             .map(|u| u.option_sets.clone())

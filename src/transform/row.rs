@@ -201,7 +201,8 @@ impl TableTransformer {
             new: vec![None; n],
         };
         let rules = self.rules_for_row(&f)?;
-        if self.anonymize_fields(&mut f, rules.todo, rules.kept)? {
+        let account = (rules.person, rules.option_name.as_deref());
+        if self.anonymize_fields(&mut f, rules.todo, rules.kept, account)? {
             return Ok(RowOutcome::Dropped);
         }
         self.rewrite_urls(&mut f)?;

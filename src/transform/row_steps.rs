@@ -17,6 +17,8 @@ use super::set::{RowOutcome, TableTransformer};
 /// (index, kind, unique) and, in an options or meta table, the row's key.
 pub(super) struct RowRules {
     pub kept: bool,
+    /// The user id of a users/usermeta row that is not kept: its names come from one fake person.
+    pub person: Option<i64>,
     pub todo: Vec<(usize, Kind, bool)>,
     pub option_name: Option<String>,
 }
@@ -26,6 +28,7 @@ impl TableTransformer {
     pub(super) fn rules_for_row(&self, f: &Fields<'_>) -> Result<RowRules, TransformError> {
         let mut kept = false;
         let mut login: Option<String> = None;
+        let mut user_id: Option<i64> = None;
         if let Some(s) = self.plan.subject {
             if let Some(i) = s.login_idx {
                 login = f
@@ -44,6 +47,7 @@ impl TableTransformer {
                 || login
                     .as_ref()
                     .is_some_and(|l| self.ctx.keep_logins.contains(&l.trim().to_lowercase()));
+            user_id = id;
         }
         let mut todo: Vec<(usize, Kind, bool)> = Vec::new();
         for (i, c) in self.plan.columns.iter().enumerate() {
@@ -78,23 +82,24 @@ impl TableTransformer {
             option_name = key;
         }
         if kept {
-            // Kept users: nothing is anonymized but deletions (sessions,
-            // application passwords) and the staging password.
-            todo.retain(|(_, k, _)| matches!(k, Kind::DeleteRow | Kind::PasswordHash));
+            self.keep_account(&mut todo, option_name.as_deref());
         }
         Ok(RowRules {
             kept,
+            person: user_id.filter(|_| !kept),
             todo,
             option_name,
         })
     }
 
-    /// Step 2: anonymize the row's columns; `true` when a rule deletes the row.
+    /// Step 2: anonymize the row's columns; `true` when a rule deletes the row. `person` and
+    /// `meta_key` come from [`RowRules`].
     pub(super) fn anonymize_fields(
         &mut self,
         f: &mut Fields<'_>,
         todo: Vec<(usize, Kind, bool)>,
         kept: bool,
+        (person, meta_key): (Option<i64>, Option<&str>),
     ) -> Result<bool, TransformError> {
         for (i, kind, unique) in todo {
             // Content scrubbing looks for addresses and numbers; most values have none.
@@ -117,6 +122,13 @@ impl TableTransformer {
                     Some(h) if original.is_some() => f.new[i] = Some(Some(h.clone())),
                     _ => {}
                 }
+                continue;
+            }
+            if let Some(name) = person
+                .and_then(|uid| self.account_name(i, meta_key, &kind, uid, original.as_deref()))
+            {
+                f.new[i] = Some(Some(name));
+                self.stats.columns[i].anonymized += 1;
                 continue;
             }
             let mut actx = ApplyCtx {
@@ -234,6 +246,9 @@ impl TableTransformer {
             if opts.blog_public_off && name == "blog_public" {
                 value = Some("0".into());
             }
+            if let (Some(base), "upload_url_path") = (&opts.upload_url_path, name.as_str()) {
+                value = Some(base.clone());
+            }
             for set in opts.sets.iter().filter(|s| &s.option == name) {
                 value = Some(apply_option_set(value.as_deref().unwrap_or(""), set)?);
             }
@@ -267,7 +282,9 @@ impl TableTransformer {
                         .any(|b| b == b'@' || b == b':' || b.is_ascii_digit())
                 }) {
                     hashes.clear();
-                    LeakDetector::token_hashes(v, &mut hashes);
+                    if LeakDetector::token_hashes(v, &mut hashes) {
+                        self.stats.columns[i].pii_like_remaining += 1;
+                    }
                     self.emitted.extend(hashes.iter().map(|h| (i, *h)));
                 }
             }

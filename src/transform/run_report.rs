@@ -46,6 +46,9 @@ pub struct RunTotals {
     pub anonymized_values: u64,
     /// Columns where at least one value was anonymized.
     pub anonymized_columns: u64,
+    /// Values of personal-data columns that still look like they hold an email, IP or phone
+    /// number that is not a pseudonym (free text keeps its words: names are not counted).
+    pub pii_like_remaining: u64,
 }
 
 impl RunTotals {
@@ -69,6 +72,7 @@ impl RunTotals {
             uploads_redirected: sum(|c| c.uploads_redirected),
             anonymized_values: sum(|c| c.anonymized),
             anonymized_columns,
+            pii_like_remaining: sum(|c| c.pii_like_remaining),
         }
     }
 }
@@ -143,6 +147,7 @@ mod tests {
                 uploads_redirected: 0,
                 anonymized_values: 3,
                 anonymized_columns: 2,
+                pii_like_remaining: 0,
             }
         );
     }
@@ -176,6 +181,7 @@ mod tests {
                 "uploads_redirected",
                 "anonymized_values",
                 "anonymized_columns",
+                "pii_like_remaining",
             ])
         );
         assert_eq!(keys(&v["url_rewrites"][0]), BTreeSet::from(["from", "to"]));
@@ -199,6 +205,7 @@ mod tests {
                 "uploads_redirected",
                 "anonymized",
                 "scan_replaced",
+                "pii_like_remaining",
                 "skipped",
             ])
         );

@@ -15,7 +15,7 @@ use super::password::wordpress_hash;
 use super::plan::{self, PlanInputs, TablePlan};
 use super::rules::RulesFile;
 use super::stats::{ColumnReport, TableReport, TransformReport};
-use super::url::UrlRewriter;
+use super::url::{UploadsMode, UrlRewriter};
 use super::{TableInfo, TransformConfig};
 
 /// Immutable run context shared by the transformers.
@@ -26,6 +26,8 @@ pub(crate) struct RunCtx {
     pub keep_logins: HashSet<String>,
     pub kept_ids: HashSet<i64>,
     pub staging_hash: Option<String>,
+    /// Kept users keep their contact data too (`--keep-user-data`).
+    pub keep_user_data: bool,
     pub strict: bool,
 }
 
@@ -51,6 +53,9 @@ pub struct TransformSet {
     anonymize: bool,
     blog_public_off: bool,
     user_rules: Option<RulesFile>,
+    uploads: UploadsMode,
+    /// Production's uploads base URL per options table (`wp_options`, `wp_2_options`).
+    uploads_bases: BTreeMap<String, String>,
 }
 
 impl TransformSet {
@@ -74,6 +79,7 @@ impl TransformSet {
                 .collect(),
             kept_ids: HashSet::new(),
             staging_hash,
+            keep_user_data: cfg.keep_user_data,
             strict: cfg.strict,
         };
         Ok(TransformSet {
@@ -84,6 +90,8 @@ impl TransformSet {
             anonymize: cfg.anonymize,
             blog_public_off: cfg.blog_public_off,
             user_rules: cfg.user_rules,
+            uploads: cfg.uploads,
+            uploads_bases: BTreeMap::new(),
         })
     }
 
@@ -112,6 +120,15 @@ impl TransformSet {
         self.prefix = prefix.to_string();
     }
 
+    /// Production's uploads base URL per options table (lower-case table name), as WordPress
+    /// computes it there: staging's `upload_url_path` unless an uploads URL is given.
+    pub fn set_uploads_bases(&mut self, bases: BTreeMap<String, String>) {
+        self.uploads_bases = bases
+            .into_iter()
+            .map(|(t, b)| (t.to_ascii_lowercase(), b))
+            .collect();
+    }
+
     /// IDs of the kept users (their users row and usermeta stay as they are).
     pub fn set_kept_user_ids(&mut self, ids: Vec<i64>) {
         Arc::make_mut(&mut self.ctx).kept_ids = ids.into_iter().collect();
@@ -126,6 +143,14 @@ impl TransformSet {
             rewrite_guid: self.rewrite_guid,
             anonymize: self.anonymize,
             blog_public_off: self.blog_public_off,
+            upload_url_path: match &self.uploads {
+                UploadsMode::KeepProduction => self
+                    .uploads_bases
+                    .get(&table.name.to_ascii_lowercase())
+                    .cloned(),
+                UploadsMode::To(url) => Some(url.trim_end_matches('/').to_owned()),
+                UploadsMode::Rewrite => None,
+            },
             user_rules: self.user_rules.as_ref(),
         };
         plan::build(table, &inputs)
@@ -133,15 +158,22 @@ impl TransformSet {
 
     /// The transformer of one COPY stream, or `None` for pass-through.
     pub fn for_table(&self, table: &TableInfo) -> Result<Option<TableTransformer>, TransformError> {
+        Ok(self.transformer(table, Arc::clone(&self.shared)))
+    }
+
+    /// A transformer of `table` whose counters and hashes go nowhere: the dry run's leak check
+    /// transforms a table's rows once more to name the row that leaks, without counting twice.
+    pub fn for_table_detached(
+        &self,
+        table: &TableInfo,
+    ) -> Result<Option<TableTransformer>, TransformError> {
+        Ok(self.transformer(table, Arc::new(Shared::default())))
+    }
+
+    fn transformer(&self, table: &TableInfo, shared: Arc<Shared>) -> Option<TableTransformer> {
         let plan = self.plan(table);
-        if !plan.is_active() {
-            return Ok(None);
-        }
-        Ok(Some(TableTransformer::new(
-            plan,
-            Arc::clone(&self.ctx),
-            Arc::clone(&self.shared),
-        )))
+        plan.is_active()
+            .then(|| TableTransformer::new(plan, Arc::clone(&self.ctx), shared))
     }
 
     /// Columns of `table` that an anonymization rule covers (or whose rows are all dropped):

@@ -16,8 +16,11 @@ pub struct TransformSettings {
     pub rules_file: Option<PathBuf>,
     pub keep_users: Vec<String>,
     pub staging_password: Option<SecretString>,
+    /// Kept users keep their contact data too (phone, address, billing and shipping meta).
+    pub keep_user_data: bool,
     pub rewrite_guid: bool,
-    /// Point `/wp-content/uploads/` URLs here instead of keeping the production host.
+    /// The uploads base URL (as WordPress's `upload_url_path`): staging's `upload_url_path` and
+    /// the uploads URLs in content point here instead of production.
     pub uploads_url: Option<String>,
     /// Rewrite uploads URLs like any other URL.
     pub rewrite_uploads: bool,
@@ -35,6 +38,7 @@ impl Default for TransformSettings {
             rules_file: None,
             keep_users: Vec::new(),
             staging_password: None,
+            keep_user_data: false,
             rewrite_guid: false,
             uploads_url: None,
             rewrite_uploads: false,

@@ -25,6 +25,9 @@ pub struct ColumnReport {
     /// Of those, values changed by the generic scan of a column no rule names (it replaces
     /// emails, IPs and phones; names and postal addresses there need a rule).
     pub scan_replaced: u64,
+    /// Values of a personal-data column that still hold an email, IP or phone-like token that
+    /// is not a pseudonym (the leak check fails on originals; this counts the rest).
+    pub pii_like_remaining: u64,
     /// Values copied unchanged although they may hold an old URL, by reason.
     pub skipped: BTreeMap<String, u64>,
 }
@@ -37,6 +40,7 @@ impl ColumnReport {
         self.uploads_redirected += o.uploads_redirected;
         self.anonymized += o.anonymized;
         self.scan_replaced += o.scan_replaced;
+        self.pii_like_remaining += o.pii_like_remaining;
         for (k, v) in &o.skipped {
             *self.skipped.entry(k.clone()).or_default() += v;
         }
@@ -58,6 +62,7 @@ impl ColumnReport {
             && self.uploads_kept == 0
             && self.uploads_redirected == 0
             && self.anonymized == 0
+            && self.pii_like_remaining == 0
             && self.skipped.is_empty()
     }
 }

@@ -14,9 +14,10 @@
 //!
 //! Uploads: a URL whose path continues with `/wp-content/uploads/` (after the
 //! old site's base path) is handled by [`UploadsMode`]: kept on production
-//! (default), redirected (`To(base)`: scheme, host and site base path become
-//! `base`; everything from `/wp-content/uploads/` on is kept), or rewritten
-//! like any other URL (`Rewrite`).
+//! (default), redirected (`To(base)`: everything up to and including
+//! `/wp-content/uploads` becomes `base`, as WordPress builds media URLs from
+//! `upload_url_path`), or rewritten like any other URL (`Rewrite`). The
+//! uploads base itself (`https://host/wp-content/uploads`) is an uploads URL.
 
 use super::error::TransformError;
 
@@ -33,7 +34,8 @@ pub enum UploadsMode {
     /// Keep pointing at the production host (media are not copied).
     #[default]
     KeepProduction,
-    /// Point at `<url>/wp-content/uploads/…`.
+    /// Point at `<url>/…`: the URL is the uploads base, as WordPress's `upload_url_path`
+    /// (`https://cdn.example/wp-content/uploads` gives `…/wp-content/uploads/2024/01/a.jpg`).
     To(String),
     /// Rewrite like any other site URL.
     Rewrite,
@@ -323,13 +325,17 @@ impl UrlRewriter {
                 return None;
             }
         }
-        let end = s.len() - rest.len();
-        let uploads = form.strip(rest, "/wp-content/uploads/").is_some();
-        let (dest, kind) = match (&self.uploads, uploads) {
-            (Uploads::Keep, true) => return Some(Err(())),
-            (Uploads::To(up), true) => (up, EditKind::UploadsRedirected),
-            _ => (tgt, EditKind::Replaced),
+        // The uploads base itself (`…/wp-content/uploads`, as in `upload_url_path`) counts too.
+        let after_uploads = form
+            .strip(rest, "/wp-content/uploads")
+            .filter(|r| form.strip(r, "/").is_some() || at_boundary(r));
+        let (dest, kind, rest) = match (&self.uploads, after_uploads) {
+            (Uploads::Keep, Some(_)) => return Some(Err(())),
+            // WordPress appends the file's path to `upload_url_path` as it is: so does this.
+            (Uploads::To(up), Some(r)) => (up, EditKind::UploadsRedirected, r),
+            _ => (tgt, EditKind::Replaced, rest),
         };
+        let end = s.len() - rest.len();
         let mut text = String::with_capacity(64);
         if has_scheme {
             form.encode(&format!("{}://", dest.scheme), &mut text);

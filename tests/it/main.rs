@@ -41,3 +41,4 @@ mod waste;
 mod wordpress;
 mod wordpress_made;
 mod wordpress_real_data;
+mod wordpress_site;

@@ -335,6 +335,22 @@ async fn generation_is_deterministic_and_sized() {
     assert!(format!("{err:#}").contains("already has"), "{err:#}");
 }
 
+/// Settings whose rules file switches anonymization off for the meta key `_contact`, which lets
+/// an address through (the file lives as long as the first value).
+pub fn contact_kept_as_is() -> (tempfile::NamedTempFile, TransformSettings) {
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        "tables:\n  postmeta:\n    meta_keys: { \"_contact\": keep }\n",
+    )
+    .unwrap();
+    let settings = TransformSettings {
+        rules_file: Some(rules.path().to_path_buf()),
+        ..TransformSettings::default()
+    };
+    (rules, settings)
+}
+
 #[tokio::test]
 async fn the_leak_check_fails_the_run_and_keeps_nothing() {
     let source = fresh_db(&clusters().prod, "leak_src").await;
@@ -351,17 +367,7 @@ async fn the_leak_check_fails_the_run_and_keeps_nothing() {
         )
         .await
         .unwrap();
-    let rules = tempfile::NamedTempFile::new().unwrap();
-    // A user rule that switches anonymization off for one meta key lets an address through.
-    std::fs::write(
-        rules.path(),
-        "tables:\n  postmeta:\n    meta_keys: { \"_contact\": keep }\n",
-    )
-    .unwrap();
-    let settings = TransformSettings {
-        rules_file: Some(rules.path().to_path_buf()),
-        ..TransformSettings::default()
-    };
+    let (_rules, settings) = contact_kept_as_is();
     let t =
         wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
     let target = fresh_db(&clusters().staging, "leak_dst").await;

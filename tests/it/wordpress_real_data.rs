@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use wpstage::lifecycle::TransformSettings;
-use wpstage::sync::{Transforms, sync};
+use wpstage::sync::{SyncOptions, Transforms, sync};
 
 use crate::support::{SITE_URL, clusters, fresh_db, strings, wordpress_source};
 
@@ -203,4 +203,45 @@ async fn a_rule_that_matches_nothing_is_an_error_unless_optional() {
             }
         }
     }
+}
+
+/// The innermost cause: the check's own message, without the run's context around it.
+fn cause(err: &anyhow::Error) -> String {
+    err.root_cause().to_string()
+}
+
+/// A dry run runs the leak check on the transformed rows: where the real run fails it, the dry
+/// run fails with the same message (table, column and row named), writing nothing.
+#[tokio::test]
+async fn a_dry_run_fails_the_leak_check_as_the_real_run_does() {
+    let source = minimal_site(
+        "dry_leak_src",
+        "CREATE TABLE wp_postmeta (meta_id bigserial PRIMARY KEY, post_id bigint, meta_key varchar(255), meta_value text);
+         INSERT INTO wp_options (option_name, option_value) VALUES ('home', 'https://www.client-site.example');
+         INSERT INTO wp_posts (post_content, post_type) VALUES ('Mail uta.berg@mail.example', 'post');
+         INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES
+           (1, '_note', 'nothing here'), (1, '_contact', 'call uta.berg@mail.example');",
+    )
+    .await;
+    let (_rules, settings) = crate::wordpress::contact_kept_as_is();
+    let real = copy_from(&source, &settings, "dry_leak_real")
+        .await
+        .expect_err("the real run fails the leak check");
+    let target = fresh_db(&clusters().staging, "dry_leak_dry").await;
+    let t =
+        wpstage::pipeline::build(&settings, &[(SITE_URL.to_owned(), PREVIEW.to_owned())]).unwrap();
+    let opts = SyncOptions {
+        dry_run: true,
+        ..crate::sync_fidelity::options(&source, &target)
+    };
+    let dry = sync(&opts, Some(t as Arc<dyn Transforms>))
+        .await
+        .expect_err("the dry run predicts the failure");
+    assert!(cause(&real).contains("leak check failed"), "{real:#}");
+    assert!(cause(&real).contains("meta_key=_contact"), "{real:#}");
+    assert_eq!(cause(&dry), cause(&real));
+    assert!(
+        crate::support::table_digests(&target).await.is_empty(),
+        "a dry run wrote to the target"
+    );
 }

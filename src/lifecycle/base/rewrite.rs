@@ -100,7 +100,18 @@ async fn rewrite_table(
     let qualified = table.qualified();
     let keyed = !table.primary_key.is_empty();
     let staged = format!("wpstage_rewrite_{index}");
-    let filter = format!("strpos(r::text, {}) > 0", quote_literal(needle));
+    let mut filter = format!("strpos(r::text, {}) > 0", quote_literal(needle));
+    // Staging's upload_url_path is set whatever it holds: production's empty value names no host.
+    if let Some(name) = table
+        .columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("option_name"))
+    {
+        filter.push_str(&format!(
+            " OR r.{} = 'upload_url_path'",
+            quote_ident(&name.name)
+        ));
+    }
     writer
         .batch_execute(&format!(
             "CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT {cols} FROM {qualified} WITH NO DATA"

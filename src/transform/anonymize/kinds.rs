@@ -188,6 +188,16 @@ impl FromStr for Kind {
     }
 }
 
+impl From<PiiKind> for Kind {
+    fn from(p: PiiKind) -> Self {
+        match p {
+            PiiKind::Email => Kind::Email,
+            PiiKind::Ip => Kind::Ip,
+            PiiKind::Phone => Kind::Phone,
+        }
+    }
+}
+
 /// Kind for a key name found inside a structured value (`pii_keys`) or an
 /// address field suffix (`first_name` of `_billing_first_name`).
 pub fn kind_for_field(name: &str) -> Option<Kind> {

@@ -123,6 +123,33 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// A kept user's value that is contact data all the same (phone, postal address, billing and
+/// shipping meta): anonymized unless `--keep-user-data`. `key` is the usermeta key, if any; the
+/// account itself (login, email, names, role) stays.
+pub fn is_kept_users_contact(key: Option<&str>, kind: &Kind) -> bool {
+    let contact = |k: &Kind| {
+        matches!(
+            k,
+            Kind::Phone | Kind::StreetAddress | Kind::City | Kind::Postcode | Kind::Company
+        )
+    };
+    let key = key.map(|k| k.trim_start_matches('_').to_ascii_lowercase());
+    contact(kind)
+        || key.as_deref().is_some_and(|k| {
+            k.starts_with("billing_")
+                || k.starts_with("shipping_")
+                || kind_for_field(k).is_some_and(|f| contact(&f))
+        })
+}
+
+/// Fields that name a WordPress account (`users.display_name`; usermeta `first_name`,
+/// `last_name`, `nickname`): a pseudonymized account gets them from one fake person.
+pub fn is_account_name(field: &str) -> bool {
+    ["display_name", "first_name", "last_name", "nickname"]
+        .iter()
+        .any(|f| field.eq_ignore_ascii_case(f))
+}
+
 /// Result of applying a kind to one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {

@@ -285,6 +285,22 @@ impl Pseudonymizer {
     }
 }
 
+impl Pseudonymizer {
+    /// One pseudonymous person per user id: the first name, last name and full name (display
+    /// name, nickname) of a pseudonymized account agree. `None` for kinds that are no name.
+    pub fn person_name(&self, kind: &Kind, user_id: i64) -> Option<String> {
+        let m = self.mac("wp_user_person", &user_id.to_string());
+        let word = |i: usize| u64::from_le_bytes(m[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let (first, last) = (pick(FIRST, word(1)), pick(LAST, word(2)));
+        match kind {
+            Kind::FirstName => Some(first.to_owned()),
+            Kind::LastName => Some(last.to_owned()),
+            Kind::FullName => Some(format!("{first} {last}")),
+            _ => None,
+        }
+    }
+}
+
 /// Is `value` inside the reserved space the fakes of `kind` are drawn from (`example.com`,
 /// the TEST-NETs, `2001:db8::/32`, 555-01xx)? Such a value is nobody's personal data: a source
 /// holding it (test data, a copy of an anonymized database) is not leaking when another value's

@@ -175,13 +175,15 @@ fn phone_at(tail: &[u8]) -> Option<(usize, PiiKind)> {
         }
         end += 1;
     }
-    if tail.get(end).is_some_and(|&c| word_char(c)) {
-        return None;
-    }
     let mut t = trim_end(&tail[..end], b" -/.(+");
     // A number ends at its last digit (or a closing parenthesis of an area code).
     while t.last().is_some_and(|&c| c == b')') && !t.contains(&b'(') {
         t = &t[..t.len() - 1];
+    }
+    // A word glued to the last digit makes it no number ("2345678abc"); a word after the
+    // separators that end it ("+49 171 2345678 oder") does not.
+    if tail.get(t.len()).is_some_and(|&c| word_char(c)) {
+        return None;
     }
     let s = as_str(t);
     let spaced = s.contains(' ');

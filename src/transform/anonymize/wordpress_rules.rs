@@ -135,7 +135,8 @@ pub fn builtin(logical: &str) -> Option<TableRules> {
                 &[
                     ("first_name", Kind::FirstName),
                     ("last_name", Kind::LastName),
-                    ("nickname", Kind::Username),
+                    // What WordPress shows as the name: the fake person's full name.
+                    ("nickname", Kind::FullName),
                     ("description", Kind::FreeText),
                     ("session_tokens", Kind::DeleteRow),
                     ("community-events-location", Kind::DeleteRow),

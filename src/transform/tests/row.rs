@@ -468,3 +468,6 @@ fn shared_types_are_thread_safe() {
     send_sync::<TransformSet>();
     send::<TableTransformer>();
 }
+
+#[path = "staging_site.rs"]
+mod staging_site;

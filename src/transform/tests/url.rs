@@ -97,24 +97,41 @@ fn uploads_modes() {
     assert_eq!(out, url);
     assert_eq!((c.replaced, c.uploads_kept), (0, 1));
 
+    // The uploads URL is the uploads base, as WordPress takes `upload_url_path`.
     let (out, c) = apply(
         &rw(UploadsMode::To("https://media.client.example".into())),
         url,
     );
-    assert_eq!(
-        out,
-        "https://media.client.example/wp-content/uploads/2024/01/a.jpg"
-    );
+    assert_eq!(out, "https://media.client.example/2024/01/a.jpg");
     assert_eq!(c.uploads_redirected, 1);
+    let cdn = rw(UploadsMode::To(
+        "https://cdn.client.example/wp-content/uploads/".into(),
+    ));
+    assert_eq!(
+        apply(&cdn, url).0,
+        "https://cdn.client.example/wp-content/uploads/2024/01/a.jpg"
+    );
+    // The base itself (production's `upload_url_path`) is an uploads URL; a look-alike is not.
+    let base = "https://www.client.example/wp-content/uploads";
+    assert_eq!(apply(&rw(UploadsMode::KeepProduction), base).0, base);
+    assert_eq!(
+        apply(&cdn, &format!("\"{base}\"")).0,
+        "\"https://cdn.client.example/wp-content/uploads\""
+    );
+    assert_eq!(
+        apply(
+            &rw(UploadsMode::KeepProduction),
+            &format!("{base}-old/a.jpg")
+        )
+        .0,
+        "https://pr-42.up.railway.app/wp-content/uploads-old/a.jpg"
+    );
 
     let json = r#"https:\/\/www.client.example\/wp-content\/uploads\/a.jpg"#;
-    let (out, _) = apply(
-        &rw(UploadsMode::To("https://media.client.example".into())),
-        json,
-    );
+    let (out, _) = apply(&cdn, json);
     assert_eq!(
         out,
-        r#"https:\/\/media.client.example\/wp-content\/uploads\/a.jpg"#
+        r#"https:\/\/cdn.client.example\/wp-content\/uploads\/a.jpg"#
     );
 
     let (out, c) = apply(&rw(UploadsMode::Rewrite), url);
