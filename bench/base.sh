@@ -18,6 +18,8 @@ readonly BASE_BENCH_DIR
 OUT="${OUT:-${BASE_BENCH_DIR}/results-latest-base.md}"
 # Only wpstage runs here.
 TOOLS="wpstage"
+# Anonymization also drops spam comments (with their meta) and transients.
+ANON_ROW_LOSS_TABLES="${ANON_ROW_LOSS_TABLES:-(usermeta|posts|comments|commentmeta|options|signups|registration_log|woocommerce_sessions|woocommerce_payment_tokens|woocommerce_payment_tokenmeta|woocommerce_api_keys|wc_webhooks)}"
 # shellcheck source=bench/sync.sh
 source "${BASE_BENCH_DIR}/sync.sh"
 
@@ -88,6 +90,8 @@ bench_base_size() {
         walls[${mode}]+="${wall} "
         ok[${mode}]=$((${ok[${mode}]:-0} + 1))
         err "${size} round $((round + 1)): up --data-from ${mode} ${wall} s"
+        # The phases `up` logged (clone, each table's rewrite) for the notes.
+        mask <"${run}/log" | grep -E 'base snapshot|rewrote' >&2 || true
       else
         err "${size} round $((round + 1)): up --data-from ${mode} FAILED"
         mask <"${run}/log" | grep '^verify:' | head -n 20 >&2 || true
