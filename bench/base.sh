@@ -61,6 +61,24 @@ peak_mb() {
   awk -v k="${kb}" 'BEGIN { printf "%.0f", k / 1024 }'
 }
 
+# Times the clone alone with each strategy of CREATE DATABASE (PostgreSQL 15+),
+# side by side: FILE_COPY checkpoints the cluster, WAL_LOG writes the base to
+# the WAL instead.
+clone_strategies() {
+  local strategy start end
+  for strategy in FILE_COPY WAL_LOG; do
+    sql "${STAGING_PORT}" postgres "CHECKPOINT"
+    start="$(date +%s.%N)"
+    sql "${STAGING_PORT}" postgres \
+      "CREATE DATABASE bench_clone TEMPLATE wpstage_base STRATEGY ${strategy}" \
+      || return 0
+    end="$(date +%s.%N)"
+    sql "${STAGING_PORT}" postgres "DROP DATABASE bench_clone"
+    err "${SIZE}: clone alone, STRATEGY ${strategy}: $(awk -v a="${start}" \
+      -v b="${end}" 'BEGIN { printf "%.2f", b - a }') s"
+  done
+}
+
 # Benchmarks one size and prints its table. Args: size.
 bench_base_size() {
   local size="$1" src_counts="${WORK_DIR}/src-counts.tsv" src_mb
@@ -101,6 +119,7 @@ bench_base_size() {
       run_local "${run}" down --pr "${pr}" || ANY_FAILED=1
     done
   done
+  clone_strategies
   sql "${PROD_PORT}" postgres "DROP DATABASE IF EXISTS src WITH (FORCE)"
 
   local full="" med ratio
