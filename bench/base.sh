@@ -18,6 +18,8 @@ readonly BASE_BENCH_DIR
 OUT="${OUT:-${BASE_BENCH_DIR}/results-latest-base.md}"
 # Only wpstage runs here.
 TOOLS="wpstage"
+# Anonymization also drops spam comments (with their meta) and transients.
+ANON_ROW_LOSS_TABLES="${ANON_ROW_LOSS_TABLES:-(usermeta|posts|comments|commentmeta|options|signups|registration_log|woocommerce_sessions|woocommerce_payment_tokens|woocommerce_payment_tokenmeta|woocommerce_api_keys|wc_webhooks)}"
 # shellcheck source=bench/sync.sh
 source "${BASE_BENCH_DIR}/sync.sh"
 
@@ -59,6 +61,24 @@ peak_mb() {
   awk -v k="${kb}" 'BEGIN { printf "%.0f", k / 1024 }'
 }
 
+# Times the clone alone with each strategy of CREATE DATABASE (PostgreSQL 15+),
+# side by side: FILE_COPY checkpoints the cluster, WAL_LOG writes the base to
+# the WAL instead.
+clone_strategies() {
+  local strategy start end
+  for strategy in FILE_COPY WAL_LOG; do
+    sql "${STAGING_PORT}" postgres "CHECKPOINT"
+    start="$(date +%s.%N)"
+    sql "${STAGING_PORT}" postgres \
+      "CREATE DATABASE bench_clone TEMPLATE wpstage_base STRATEGY ${strategy}" \
+      || return 0
+    end="$(date +%s.%N)"
+    sql "${STAGING_PORT}" postgres "DROP DATABASE bench_clone"
+    err "${SIZE}: clone alone, STRATEGY ${strategy}: $(awk -v a="${start}" \
+      -v b="${end}" 'BEGIN { printf "%.2f", b - a }') s"
+  done
+}
+
 # Benchmarks one size and prints its table. Args: size.
 bench_base_size() {
   local size="$1" src_counts="${WORK_DIR}/src-counts.tsv" src_mb
@@ -88,6 +108,8 @@ bench_base_size() {
         walls[${mode}]+="${wall} "
         ok[${mode}]=$((${ok[${mode}]:-0} + 1))
         err "${size} round $((round + 1)): up --data-from ${mode} ${wall} s"
+        # The phases `up` logged (clone, each table's rewrite) for the notes.
+        mask <"${run}/log" | grep -E 'base snapshot|rewrote' >&2 || true
       else
         err "${size} round $((round + 1)): up --data-from ${mode} FAILED"
         mask <"${run}/log" | grep '^verify:' | head -n 20 >&2 || true
@@ -97,6 +119,7 @@ bench_base_size() {
       run_local "${run}" down --pr "${pr}" || ANY_FAILED=1
     done
   done
+  clone_strategies
   sql "${PROD_PORT}" postgres "DROP DATABASE IF EXISTS src WITH (FORCE)"
 
   local full="" med ratio

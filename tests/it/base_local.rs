@@ -71,6 +71,20 @@ async fn home(db: &DbUrl) -> Vec<String> {
     .await
 }
 
+/// Adds to the base a table the rewrite cannot write back: its check refuses any other host.
+async fn add_guard(base: &str, table: &str, rows: u32) {
+    client(&clusters().staging.url(base))
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id int PRIMARY KEY, \
+               link text CHECK (link LIKE '%client-site.example%')); \
+             INSERT INTO {table} \
+               SELECT i, '{SITE_URL}/page/' || i FROM generate_series(1, {rows}) AS i"
+        ))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_pr_database_cloned_from_the_base_equals_one_streamed_from_production() {
     let source = own_source("base_eq_src").await;
@@ -222,19 +236,8 @@ async fn a_failed_rewrite_leaves_the_environment_as_it_was() {
     let env_db = clusters().staging.url("basefail-pr-5");
     let before = table_digests(&env_db).await;
     base::refresh_base(&cfg, &source, &p.server).await.unwrap();
-    {
-        // A table the rewrite cannot write back: its check refuses any other host. It sorts
-        // last, so the other tables' rows are rewritten before the failure.
-        let base_db = client(&clusters().staging.url("basefail_base")).await;
-        base_db
-            .batch_execute(&format!(
-                "CREATE TABLE wp_zz_guard (id int PRIMARY KEY, \
-                   link text CHECK (link LIKE '%client-site.example%')); \
-                 INSERT INTO wp_zz_guard VALUES (1, '{SITE_URL}/page/')"
-            ))
-            .await
-            .unwrap();
-    }
+    // The smallest table, rewritten last: the other tables' rows are rewritten before it fails.
+    add_guard("basefail_base", "wp_zz_guard", 1).await;
     cfg.data_source.from = DataFrom::Base;
     let err = lifecycle::refresh(&p, &cfg, 5).await.unwrap_err();
     assert!(format!("{err:#}").contains("wp_zz_guard"), "{err:#}");
@@ -247,6 +250,31 @@ async fn a_failed_rewrite_leaves_the_environment_as_it_was() {
     .await;
     assert_eq!(leftovers, vec!["basefail-pr-5".to_owned()]);
     lifecycle::down(&p, &cfg, 5).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_in_the_parallel_rewrite_leaves_no_database_up_would_take_for_finished() {
+    let source = crate::support::wordpress_source().await;
+    let (p, mut cfg) = setup(&source, "basemid", DataFrom::Base);
+    base::refresh_base(&cfg, &source, &p.server).await.unwrap();
+    // Large enough to be rewritten while the other sessions still work on theirs.
+    add_guard("basemid_base", "wp_aa_guard", 20_000).await;
+    cfg.jobs = 3;
+    let err = lifecycle::up(&p, &cfg, &up_req(7)).await.unwrap_err();
+    assert!(format!("{err:#}").contains("wp_aa_guard"), "{err:#}");
+    let leftovers = strings(
+        &clusters().staging.url("postgres"),
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'basemid-pr-7%'",
+    )
+    .await;
+    assert_eq!(leftovers, Vec::<String>::new());
+    let admin = client(&clusters().staging.url("postgres")).await;
+    assert!(
+        base::find_base(&admin, "basemid_base")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]

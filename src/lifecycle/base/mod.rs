@@ -364,13 +364,15 @@ async fn clone_rewritten(
             &base.site_url,
             preview,
             &base.snapshot_time,
+            cfg.jobs,
         )
         .await?;
+        let rewritten = started.elapsed();
         swap_in(admin, major, &fresh, staging.dbname()).await?;
-        anyhow::Ok(stats)
+        anyhow::Ok((stats, rewritten))
     }
     .await;
-    let stats = match made {
+    let (stats, rewritten) = match made {
         Ok(stats) => stats,
         Err(e) => {
             if let Err(drop_err) = drop_database(admin, major, &fresh).await {
@@ -382,7 +384,8 @@ async fn clone_rewritten(
     tracing::info!(
         base = %base.name,
         clone_seconds = cloned.as_secs_f64(),
-        rewrite_and_swap_seconds = (started.elapsed() - cloned).as_secs_f64(),
+        rewrite_seconds = (rewritten - cloned).as_secs_f64(),
+        swap_seconds = (started.elapsed() - rewritten).as_secs_f64(),
         tables = stats.tables,
         rows_read = stats.rows_read,
         rows_rewritten = stats.rows_changed,

@@ -1,8 +1,15 @@
 //! The in-place URL rewrite of a fresh copy of the base snapshot: only rows whose text holds the
-//! base's host are read, run through the same URL rewriter as a full copy (anonymization off: the
-//! base is anonymized already) and written back keyed by primary key, all in one transaction
-//! together with the finished-copy marker, so a failure leaves no half-rewritten database.
+//! base's host (in a column the rewriter may change) are read, run through the same URL rewriter
+//! as a full copy (anonymization off: the base is anonymized already) and written back keyed by
+//! primary key. The copy is a new database nobody else sees until it is swapped in, so tables are
+//! rewritten in parallel, each in its own transaction; the finished-copy marker is set only after
+//! every table is done, and a failure drops the whole copy (see `copy_from_base`).
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::Context as _;
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _, pin_mut};
 use tokio_postgres::Client;
@@ -25,64 +32,132 @@ pub struct RewriteStats {
     pub transform_report: Option<RunReport>,
 }
 
-/// Rewrites `from` to `to` in `db` and records `synced_at` as its finished-copy marker.
+impl RewriteStats {
+    fn add(&mut self, other: &RewriteStats) {
+        self.tables += other.tables;
+        self.rows_read += other.rows_read;
+        self.rows_changed += other.rows_changed;
+    }
+}
+
+/// Rewrites `from` to `to` in `db` on up to `jobs` pairs of sessions and records `synced_at` as
+/// its finished-copy marker once every table is done.
 pub async fn rewrite_in_place(
     settings: &TransformSettings,
     db: &DbUrl,
     from: &str,
     to: &str,
     synced_at: &str,
+    jobs: usize,
 ) -> anyhow::Result<RewriteStats> {
+    let rewrite_guid = settings.rewrite_guid;
     let settings = TransformSettings {
         anonymize: false,
         keep_blog_public: settings.keep_blog_public,
-        rewrite_guid: settings.rewrite_guid,
+        rewrite_guid,
         uploads_url: settings.uploads_url.clone(),
         rewrite_uploads: settings.rewrite_uploads,
         ..TransformSettings::default()
     };
     let transforms = crate::pipeline::build(&settings, &[(from.to_owned(), to.to_owned())])?;
     let needle = host_core(from)?;
-    // Two sessions: one streams the matching rows out while the other, inside the transaction,
-    // takes the rewritten rows in.
-    let reader = connect(db, Side::Target).await?;
-    let writer = connect(db, Side::Target).await?;
-    let major = server_major(&reader, db, Side::Target).await?;
-    reader
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    let tables = catalog::tables(&reader, "staging", major).await?;
-    transforms.prepare(&tables, &reader).await?;
-    writer.batch_execute("BEGIN").await?;
+    let control = connect(db, Side::Target).await?;
+    let major = server_major(&control, db, Side::Target).await?;
+    let mut tables = catalog::tables(&control, "staging", major).await?;
+    transforms.prepare(&tables, &control).await?;
+    // Largest first, so the longest table does not start last.
+    tables.sort_by_key(|t| std::cmp::Reverse(t.bytes));
+    let mut work = VecDeque::new();
+    for table in tables {
+        if let Some(rt) = transforms.for_table(&table)? {
+            work.push_back((table, rt));
+        }
+    }
+    let queue = Mutex::new(work);
+    let workers = (0..jobs.clamp(1, queue_len(&queue).max(1)))
+        .map(|_| worker(db, &queue, &needle, rewrite_guid));
+    let per_worker = futures_util::future::try_join_all(workers)
+        .await
+        .map_err(|e| e.context("rewriting the site URL in the copy of the base snapshot"))?;
     let mut stats = RewriteStats::default();
-    let result = async {
-        for (i, table) in tables.iter().enumerate() {
-            let Some(rt) = transforms.for_table(table)? else {
-                continue;
-            };
-            rewrite_table(&reader, &writer, table, rt, &needle, i, &mut stats).await?;
-        }
-        writer
-            .batch_execute(&format!(
-                "ALTER DATABASE {} SET wpstage.synced_at = {}",
-                quote_ident(db.dbname()),
-                quote_literal(synced_at)
-            ))
-            .await?;
-        anyhow::Ok(())
+    for s in &per_worker {
+        stats.add(s);
     }
-    .await;
-    match result {
-        Ok(()) => writer.batch_execute("COMMIT").await?,
-        Err(e) => {
-            if let Err(rb) = writer.batch_execute("ROLLBACK").await {
-                tracing::warn!(error = %rb, "rolling back the in-place rewrite failed");
-            }
-            return Err(e.context("rewriting the site URL in the copy of the base snapshot"));
-        }
-    }
+    control
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET wpstage.synced_at = {}",
+            quote_ident(db.dbname()),
+            quote_literal(synced_at)
+        ))
+        .await?;
     stats.transform_report = transforms.report();
     Ok(stats)
+}
+
+fn queue_len<T>(queue: &Mutex<VecDeque<T>>) -> usize {
+    queue.lock().map_or(0, |q| q.len())
+}
+
+/// One reader and one writer session taking tables off `queue` until it is empty.
+async fn worker(
+    db: &DbUrl,
+    queue: &Mutex<VecDeque<(Table, Box<dyn RowTransform>)>>,
+    needle: &str,
+    rewrite_guid: bool,
+) -> anyhow::Result<RewriteStats> {
+    // One session streams the matching rows out while the other takes the rewritten rows in.
+    let reader = connect(db, Side::Target).await?;
+    let writer = connect(db, Side::Target).await?;
+    let mut stats = RewriteStats::default();
+    loop {
+        let next = queue
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a rewrite worker panicked"))?
+            .pop_front();
+        let Some((table, rt)) = next else {
+            return Ok(stats);
+        };
+        let started = Instant::now();
+        let mut one = RewriteStats::default();
+        async {
+            writer.batch_execute("BEGIN").await?;
+            rewrite_table(&reader, &writer, &table, rt, needle, rewrite_guid, &mut one).await?;
+            writer.batch_execute("COMMIT").await?;
+            anyhow::Ok(())
+        }
+        .await
+        .with_context(|| format!("rewriting {}", table.display_name()))?;
+        tracing::info!(
+            table = %table.display_name(),
+            rows_read = one.rows_read,
+            rows_rewritten = one.rows_changed,
+            seconds = started.elapsed().as_secs_f64(),
+            "rewrote a table of the copy of the base snapshot"
+        );
+        stats.add(&one);
+    }
+}
+
+/// The row filter: a row is read when a column the URL rewriter may change holds `needle`.
+/// `guid` is left alone unless it is rewritten too (every post's `guid` holds the host).
+fn row_filter(table: &Table, needle: &str, rewrite_guid: bool) -> Option<String> {
+    let needle = quote_literal(needle);
+    let terms: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| rewrite_guid || !c.name.eq_ignore_ascii_case("guid"))
+        .map(|c| format!("strpos(r.{}::text, {needle}) > 0", quote_ident(&c.name)))
+        .chain(
+            // Staging's upload_url_path is set whatever it holds: production's empty value
+            // names no host.
+            table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case("option_name"))
+                .map(|c| format!("r.{} = 'upload_url_path'", quote_ident(&c.name))),
+        )
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" OR "))
 }
 
 /// Rewrites the rows of one table that hold `needle`.
@@ -92,26 +167,17 @@ async fn rewrite_table(
     table: &Table,
     mut rt: Box<dyn RowTransform>,
     needle: &str,
-    index: usize,
+    rewrite_guid: bool,
     stats: &mut RewriteStats,
 ) -> anyhow::Result<()> {
     stats.tables += 1;
+    let Some(filter) = row_filter(table, needle, rewrite_guid) else {
+        return Ok(());
+    };
     let cols = table.column_list();
     let qualified = table.qualified();
     let keyed = !table.primary_key.is_empty();
-    let staged = format!("wpstage_rewrite_{index}");
-    let mut filter = format!("strpos(r::text, {}) > 0", quote_literal(needle));
-    // Staging's upload_url_path is set whatever it holds: production's empty value names no host.
-    if let Some(name) = table
-        .columns
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case("option_name"))
-    {
-        filter.push_str(&format!(
-            " OR r.{} = 'upload_url_path'",
-            quote_ident(&name.name)
-        ));
-    }
+    let staged = "wpstage_rewrite";
     writer
         .batch_execute(&format!(
             "CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT {cols} FROM {qualified} WITH NO DATA"
@@ -171,7 +237,7 @@ async fn rewrite_table(
     if changed == 0 {
         return Ok(());
     }
-    if let Some(apply) = apply_staged(table, &staged, &filter) {
+    if let Some(apply) = apply_staged(table, staged, &filter) {
         writer.batch_execute(&apply).await?;
     }
     Ok(())
