@@ -327,3 +327,89 @@ async fn the_binary_refreshes_the_base_and_up_reports_it() {
     args.extend(common);
     assert_eq!(crate::support::run_cli(&args, &env).0, 0);
 }
+
+#[tokio::test]
+async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_is() {
+    let db = fresh_db(&clusters().staging, "refill_db").await;
+    let c = client(&db).await;
+    c.batch_execute(&format!(
+        "CREATE TABLE wp_options (option_id bigserial PRIMARY KEY, option_name text UNIQUE, \
+           option_value text, autoload text);
+         INSERT INTO wp_options (option_name, option_value, autoload) VALUES \
+           ('siteurl', '{SITE_URL}', 'yes'), ('home', '{SITE_URL}', 'yes');
+         CREATE TABLE pages (id bigserial PRIMARY KEY, url text, title text);
+         CREATE INDEX pages_title ON pages (title);
+         INSERT INTO pages (url, title) SELECT \
+           CASE WHEN g % 10 = 0 THEN 'https://elsewhere.example/' || g \
+                ELSE '{SITE_URL}/page-' || g END, 'title ' || g \
+           FROM generate_series(1, 200) g;
+         CREATE TABLE parents (id bigint PRIMARY KEY, link text);
+         INSERT INTO parents SELECT g, '{SITE_URL}/p/' || g FROM generate_series(1, 10) g;
+         CREATE TABLE kids (id bigint PRIMARY KEY, parent bigint REFERENCES parents (id));
+         INSERT INTO kids SELECT g, g FROM generate_series(1, 10) g;"
+    ))
+    .await
+    .unwrap();
+    let oid = |t: &'static str| {
+        let c = &c;
+        async move {
+            c.query_one(&format!("SELECT '{t}'::regclass::oid::int8"), &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    let pages_oid = oid("pages").await;
+    let untouched = strings(
+        &db,
+        "SELECT url || title FROM pages WHERE id % 10 = 0 ORDER BY id",
+    )
+    .await;
+    let settings = wpstage::lifecycle::TransformSettings {
+        anonymize: false,
+        ..Default::default()
+    };
+    let preview = "https://pr-3.staging.example";
+    let stats = base::rewrite::rewrite_in_place(&settings, &db, SITE_URL, preview, "now", 2)
+        .await
+        .unwrap();
+    // pages (180 of 200 rows change) and the options are refilled; parents, which kids
+    // reference, is updated (TRUNCATE would refuse it).
+    assert_eq!(stats.tables_refilled, 2, "{stats:?}");
+    let host = SITE_URL.split("://").nth(1).unwrap();
+    for table in ["pages", "parents", "wp_options"] {
+        let left = strings(
+            &db,
+            &format!("SELECT t::text FROM {table} t WHERE t::text LIKE '%{host}%'"),
+        )
+        .await;
+        assert!(left.is_empty(), "{table} still holds the host: {left:?}");
+    }
+    assert_eq!(
+        strings(
+            &db,
+            "SELECT url || title FROM pages WHERE id % 10 = 0 ORDER BY id"
+        )
+        .await,
+        untouched
+    );
+    let row = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM pg_index \
+             WHERE indrelid = 'pages'::regclass), \
+             nextval(pg_get_serial_sequence('pages', 'id')), (SELECT count(*) FROM kids)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (rows, indexes, next, kids): (i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!((rows, indexes, kids), (200, 2, 10));
+    assert!(next > 200, "the sequence went back to {next}");
+    assert_eq!(
+        oid("pages").await,
+        pages_oid,
+        "pages was replaced, not refilled"
+    );
+    assert!(strings(&db, "SELECT url FROM pages WHERE id = 1").await[0].starts_with(preview));
+}

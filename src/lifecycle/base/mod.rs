@@ -389,6 +389,7 @@ async fn clone_rewritten(
         tables = stats.tables,
         rows_read = stats.rows_read,
         rows_rewritten = stats.rows_changed,
+        tables_refilled = stats.tables_refilled,
         "PR database cloned from the base snapshot"
     );
     Ok(stats)
