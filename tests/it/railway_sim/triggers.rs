@@ -2,6 +2,8 @@
 //! that branch redeploys every environment whose instance tracks it (as Railway's GitHub
 //! trigger does). The first deployment of a Postgres service initialises its data directory.
 
+use std::time::Duration;
+
 use super::state::{STEPS, SimDeployment, State};
 
 impl State {
@@ -20,16 +22,19 @@ impl State {
             outcome = "CRASHED".to_owned();
         }
         self.instances[pos].latest = Some(id.clone());
-        self.deployments.insert(
-            id.clone(),
-            SimDeployment {
-                id: id.clone(),
-                instance_id: instance_id.to_owned(),
-                step: if self.instant_deploys { STEPS.len() } else { 0 },
-                outcome,
-                commit_sha,
-            },
-        );
+        let step = if self.instant_deploys { STEPS.len() } else { 0 };
+        let mut deployment = SimDeployment::new(&id, instance_id, step, &outcome);
+        deployment.commit_sha = commit_sha;
+        // Only a service built from its repository builds; an image is pulled.
+        deployment.build_time = self
+            .build_time
+            .filter(|_| self.instances[pos].repo.is_some());
+        // Railway deploys with the instance's settings as they are when the deploy starts.
+        deployment.healthcheck = self.instances[pos]
+            .healthcheck
+            .clone()
+            .map(|(path, secs)| (path, Duration::from_secs(u64::try_from(secs).unwrap_or(0))));
+        self.deployments.insert(id.clone(), deployment);
         id
     }
 
