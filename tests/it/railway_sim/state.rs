@@ -105,57 +105,6 @@ pub struct SimDeployment {
 
 pub const STEPS: [&str; 3] = ["QUEUED", "BUILDING", "DEPLOYING"];
 
-impl SimDeployment {
-    /// A deployment of `instance_id` that starts at `step` and ends in `outcome`.
-    pub fn new(id: &str, instance_id: &str, step: usize, outcome: &str) -> Self {
-        Self {
-            id: id.to_owned(),
-            instance_id: instance_id.to_owned(),
-            step,
-            outcome: outcome.to_owned(),
-            commit_sha: None,
-            started: Instant::now(),
-            build_time: None,
-            healthcheck: None,
-            built_at: None,
-            decided: None,
-            probes: Vec::new(),
-            live_at: None,
-        }
-    }
-
-    /// Built: its build time is over, or (stepping) it has reached DEPLOYING.
-    pub fn built(&self) -> bool {
-        match self.build_time {
-            Some(t) => self.started.elapsed() >= t,
-            None => self.step >= STEPS.len() - 1,
-        }
-    }
-
-    pub fn status(&self) -> &str {
-        if let Some(d) = &self.decided {
-            return d;
-        }
-        if self.build_time.is_none() && self.healthcheck.is_none() {
-            return STEPS
-                .get(self.step)
-                .copied()
-                .unwrap_or(self.outcome.as_str());
-        }
-        if !self.built() {
-            return if self.build_time.is_some() {
-                "BUILDING"
-            } else {
-                STEPS[self.step]
-            };
-        }
-        if self.healthcheck.is_none() || self.outcome != "SUCCESS" {
-            return &self.outcome;
-        }
-        "DEPLOYING"
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct State {
     pub projects: BTreeMap<String, (String, String)>,
