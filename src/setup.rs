@@ -11,7 +11,9 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 
 use crate::lifecycle::base::DataSource;
-use crate::lifecycle::{LifecycleConfig, TransformSettings, default_jobs};
+use crate::lifecycle::{
+    DEFAULT_HEALTHCHECK_PATH, LifecycleConfig, TransformSettings, default_jobs,
+};
 use crate::platform::SecretSink;
 use crate::platform::railway::{RailwayConfig, RailwayPlatform};
 use crate::postgres::DbUrl;
@@ -49,6 +51,10 @@ pub struct Setup {
     pub ttl: Duration,
     /// Where the data comes from (a base snapshot or production).
     pub data_source: DataSource,
+    /// `up`: start the app's deploy before the data copy, guarded by a healthcheck.
+    pub overlap_build: bool,
+    /// The healthcheck path for `overlap_build`; `None`: [`DEFAULT_HEALTHCHECK_PATH`].
+    pub healthcheck_path: Option<String>,
 }
 
 impl Setup {
@@ -65,6 +71,12 @@ impl Setup {
             deploy_timeout: self.deploy_timeout,
             ttl: self.ttl,
             data_source: self.data_source.clone(),
+            overlap_build: self.overlap_build,
+            healthcheck_path: self
+                .healthcheck_path
+                .clone()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_HEALTHCHECK_PATH.to_owned()),
             ..LifecycleConfig::default()
         }
     }

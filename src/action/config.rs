@@ -74,6 +74,8 @@ struct RawInputs {
     pr_number: Option<String>,
     wait_for_deploy: Option<String>,
     deploy_timeout: Option<String>,
+    overlap_build: Option<String>,
+    healthcheck_path: Option<String>,
     operation: Option<String>,
     head_sha: Option<String>,
     head_ref: Option<String>,
@@ -172,6 +174,9 @@ pub struct ActionConfig {
     pub pr_number: Option<u64>,
     pub wait_for_deploy: bool,
     pub deploy_timeout: Duration,
+    /// `up`: build the app while the data is copied (see the CLI's `--overlap-build`).
+    pub overlap_build: bool,
+    pub healthcheck_path: Option<String>,
     pub operation: OperationInput,
     pub head_sha: Option<String>,
     pub head_ref: Option<String>,
@@ -316,6 +321,8 @@ impl ActionConfig {
                     hint: e.to_string(),
                 })?,
             wait_for_deploy: boolean("wait_for_deploy", raw.wait_for_deploy, true)?,
+            overlap_build: boolean("overlap_build", raw.overlap_build, false)?,
+            healthcheck_path: trimmed(raw.healthcheck_path),
             deploy_timeout: duration(
                 "deploy_timeout",
                 raw.deploy_timeout,

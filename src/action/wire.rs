@@ -54,6 +54,8 @@ pub fn setup(cfg: &ActionConfig) -> Setup {
         // The base snapshot lives on the local platform only so far: on Railway `auto` copies
         // production.
         data_source: Default::default(),
+        overlap_build: cfg.overlap_build,
+        healthcheck_path: cfg.healthcheck_path.clone(),
     }
 }
 

@@ -87,6 +87,14 @@ pub struct LifecycleArgs {
     /// Do not wait for the app deployment to finish.
     #[arg(long)]
     no_wait: bool,
+    /// up on railway: start the app's build before the data copy; Railway makes it live only
+    /// once --healthcheck-path answers 200, which WordPress does only on an installed site.
+    #[arg(long)]
+    overlap_build: bool,
+    /// With --overlap-build: the PR app's healthcheck path (must answer 200 on an installed
+    /// site only) [default: /wp-login.php].
+    #[arg(long, requires = "overlap_build")]
+    healthcheck_path: Option<String>,
     /// Lifetime of an environment, shown in the outcome and used by `reap`.
     #[arg(long, default_value = "7d", value_parser = parse_duration)]
     ttl: Duration,
@@ -221,6 +229,8 @@ pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Se
         deploy_timeout: args.deploy_timeout,
         ttl: args.ttl,
         data_source: args.data_from.settings(),
+        overlap_build: args.overlap_build,
+        healthcheck_path: args.healthcheck_path.clone(),
     })
 }
 

@@ -25,7 +25,15 @@ pub struct LifecycleConfig {
     pub ttl: Duration,
     /// Production or the base snapshot (`--data-from`).
     pub data_source: super::base::DataSource,
+    /// Start the app's deploy before the data copy, guarded by `healthcheck_path`.
+    pub overlap_build: bool,
+    /// The path that must answer 200 before the PR's app goes live (with `overlap_build`).
+    pub healthcheck_path: String,
 }
+
+/// The healthcheck path used with `--overlap-build` unless the user gives one: WordPress's login
+/// page answers 200 only once the site is installed.
+pub const DEFAULT_HEALTHCHECK_PATH: &str = "/wp-login.php";
 
 impl Default for LifecycleConfig {
     fn default() -> Self {
@@ -41,6 +49,8 @@ impl Default for LifecycleConfig {
             deploy_timeout: Duration::from_secs(900),
             ttl: Duration::from_secs(7 * 24 * 3600),
             data_source: super::base::DataSource::default(),
+            overlap_build: false,
+            healthcheck_path: DEFAULT_HEALTHCHECK_PATH.to_owned(),
         }
     }
 }

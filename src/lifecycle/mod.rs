@@ -8,8 +8,9 @@ pub mod data;
 mod down;
 mod ops;
 mod outcome;
+mod overlap;
 
-pub use config::{LifecycleConfig, TransformSettings, default_jobs};
+pub use config::{DEFAULT_HEALTHCHECK_PATH, LifecycleConfig, TransformSettings, default_jobs};
 pub use down::{DOWN_WAITS_FOR_A_RUN, down, down_waiting};
 pub use ops::{Failure, ReapRequest, UpRequest, reap, refresh, up};
 pub use outcome::{

@@ -175,7 +175,9 @@ async fn up_steps(
         || !data::is_synced(&staging)
             .await
             .map_err(at("staging database"))?;
-    if needs_data {
+    // With --overlap-build the copy runs while the app builds, after everything the deploy needs.
+    let overlap = cfg.overlap_build && needs_data;
+    if needs_data && !overlap {
         copy_production(platform, cfg, &staging, &preview, outcome).await?;
         steps.mark("data copy");
     }
@@ -199,12 +201,17 @@ async fn up_steps(
         .await
         .map_err(at("app database"))?;
     steps.mark("configure");
-    let deployment = if cfg.wait_for_deploy {
-        platform.deploy_app(env, &req.sha, cfg.deploy_timeout).await
+    let deployment = if overlap {
+        let copy = super::overlap::Copy {
+            staging: &staging,
+            preview: &preview,
+        };
+        super::overlap::deploy_while_copying(platform, cfg, req, env, copy, outcome, steps).await?
     } else {
-        platform.trigger_app(env, &req.sha).await
-    }
-    .map_err(at("deploy"))?;
+        deploy_now(platform, cfg, env, &req.sha)
+            .await
+            .map_err(at("deploy"))?
+    };
     outcome.deployment = Some(deployment);
     steps.mark("deploy");
     let overrides: Vec<String> = vars.keys().cloned().collect();
@@ -216,6 +223,20 @@ async fn up_steps(
     }
     steps.mark("fidelity");
     Ok(())
+}
+
+/// Deploys `sha` and waits for it, or only starts it (`--no-wait`).
+pub(super) async fn deploy_now(
+    platform: &impl Platform,
+    cfg: &LifecycleConfig,
+    env: &EnvRef,
+    sha: &str,
+) -> anyhow::Result<crate::platform::DeploymentSummary> {
+    if cfg.wait_for_deploy {
+        platform.deploy_app(env, sha, cfg.deploy_timeout).await
+    } else {
+        platform.trigger_app(env, sha).await
+    }
 }
 
 /// The outcome of `op` for `pr`, its step clock, and the PR's environment if it exists.
@@ -240,7 +261,7 @@ async fn begin(
 }
 
 /// Tags an error with the step it happened in.
-fn at(step: &'static str) -> impl FnOnce(anyhow::Error) -> (String, anyhow::Error) {
+pub(super) fn at(step: &'static str) -> impl FnOnce(anyhow::Error) -> (String, anyhow::Error) {
     move |e| (step.to_owned(), e)
 }
 
@@ -260,7 +281,7 @@ async fn preview(
 }
 
 /// Streams production into `staging` with the site URL rewritten to `preview`.
-async fn copy_production(
+pub(super) async fn copy_production(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     staging: &crate::postgres::DbUrl,

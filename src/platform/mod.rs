@@ -140,6 +140,16 @@ impl std::fmt::Debug for RunLock {
     }
 }
 
+/// An app deploy started before the data copy (`--overlap-build`): the platform makes it live
+/// only once its healthcheck answers 200, which WordPress does only on an installed site.
+#[derive(Debug, Clone)]
+pub struct GuardedDeploy {
+    pub id: String,
+    pub service: String,
+    pub began: std::time::Instant,
+    pub warnings: Vec<String>,
+}
+
 /// A place to create per-PR staging environments.
 pub trait Platform: Send + Sync {
     /// `railway` or `local`.
@@ -198,6 +208,32 @@ pub trait Platform: Send + Sync {
         sha: &str,
     ) -> impl Future<Output = anyhow::Result<DeploymentSummary>> + Send {
         self.deploy_app(env, sha, Duration::ZERO)
+    }
+
+    /// Starts deploying `sha` to the app with `healthcheck` guarding it (kept waiting for up to
+    /// `timeout`), so that it can build while the data is copied. `Ok(None)`: the platform cannot
+    /// guard a deploy; the caller deploys after the copy instead.
+    fn start_guarded_deploy(
+        &self,
+        _env: &EnvRef,
+        _sha: &str,
+        _healthcheck: &str,
+        _timeout: Duration,
+    ) -> impl Future<Output = anyhow::Result<Option<GuardedDeploy>>> + Send {
+        async { Ok(None) }
+    }
+
+    /// After the copy: deploys the services beside the app and, when `wait`, waits for them and
+    /// for `deploy` until `timeout` after it began.
+    fn finish_guarded_deploy(
+        &self,
+        _env: &EnvRef,
+        _sha: &str,
+        _deploy: GuardedDeploy,
+        _wait: bool,
+        _timeout: Duration,
+    ) -> impl Future<Output = anyhow::Result<DeploymentSummary>> + Send {
+        async { anyhow::bail!("this platform cannot deploy while copying; drop --overlap-build") }
     }
 
     /// Points the environment's app at what the PR builds (its `branch`, or a prebuilt image)

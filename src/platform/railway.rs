@@ -8,6 +8,7 @@ mod database;
 mod db_vars;
 mod detect;
 mod fidelity;
+mod overlap;
 mod platform_impl;
 mod services;
 mod wait;

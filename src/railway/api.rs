@@ -105,6 +105,28 @@ struct PatchData {
     environment_patch_commit: String,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HealthcheckData {
+    service_instance: Healthcheck,
+}
+
+/// A service instance's healthcheck: Railway makes a deployment live only once `path` answers
+/// 200, waiting up to `timeout_secs` for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Healthcheck {
+    #[serde(rename = "healthcheckPath")]
+    pub path: Option<String>,
+    #[serde(rename = "healthcheckTimeout")]
+    pub timeout_secs: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateInstanceData {
+    service_instance_update: bool,
+}
+
 impl RailwayClient {
     /// The project (this also proves the token can reach it).
     pub async fn project(&self, id: &str) -> Result<Project, RailwayError> {
@@ -238,6 +260,39 @@ impl RailwayClient {
             .post(doc::DEPLOY_SERVICE_INSTANCE, vars, Kind::Call)
             .await?;
         Ok(d.service_instance_deploy_v2)
+    }
+
+    /// The healthcheck of `service_id` in `environment_id`.
+    pub async fn healthcheck(
+        &self,
+        environment_id: &str,
+        service_id: &str,
+    ) -> Result<Healthcheck, RailwayError> {
+        let vars = json!({ "environmentId": environment_id, "serviceId": service_id });
+        let d: HealthcheckData = self
+            .post(doc::SERVICE_INSTANCE_HEALTHCHECK, vars, Kind::Call)
+            .await?;
+        Ok(d.service_instance)
+    }
+
+    /// Sets the healthcheck of `service_id` in `environment_id` only (a fork: Railway then leaves
+    /// every other environment's instance alone).
+    pub async fn set_healthcheck(
+        &self,
+        environment_id: &str,
+        service_id: &str,
+        path: &str,
+        timeout_secs: i64,
+    ) -> Result<(), RailwayError> {
+        let vars = json!({
+            "environmentId": environment_id,
+            "serviceId": service_id,
+            "input": { "healthcheckPath": path, "healthcheckTimeout": timeout_secs },
+        });
+        let d: UpdateInstanceData = self
+            .post(doc::UPDATE_SERVICE_INSTANCE, vars, Kind::Call)
+            .await?;
+        accepted(doc::UPDATE_SERVICE_INSTANCE, d.service_instance_update)
     }
 
     /// A deployment's current status (counted as a poll).

@@ -43,6 +43,8 @@ ops! {
     CREATE_SERVICE_DOMAIN = "CreateServiceDomain", false;
     TCP_PROXIES = "TcpProxies", true;
     PATCH_ENVIRONMENT = "PatchEnvironment", true;
+    SERVICE_INSTANCE_HEALTHCHECK = "ServiceInstanceHealthcheck", true;
+    UPDATE_SERVICE_INSTANCE = "UpdateServiceInstance", true;
 }
 
 #[cfg(test)]

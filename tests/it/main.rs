@@ -22,6 +22,7 @@ mod lifecycle_railway;
 mod lifecycle_railway_behaves;
 mod lifecycle_railway_credentials;
 mod lifecycle_railway_faults;
+mod lifecycle_railway_overlap;
 mod lifecycle_railway_services;
 mod plugins;
 mod plugins_site;

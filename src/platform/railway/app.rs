@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 use tracing::info;
 
-use super::{EnvRef, RailwayPlatform, RailwayPlatformError, wait};
-use crate::platform::DeploymentSummary;
+use super::{EnvRef, RailwayPlatform, RailwayPlatformError};
+use crate::platform::{DeploymentSummary, GuardedDeploy};
 
 /// The status reported for a deployment that was started and not waited for.
 pub const TRIGGERED: &str = "TRIGGERED";
@@ -95,17 +95,12 @@ impl RailwayPlatform {
     ) -> Result<DeploymentSummary, RailwayPlatformError> {
         let began = std::time::Instant::now();
         let (app, id) = self.start_app_deploy(env, sha).await?;
-        let (started, running) = self.start_companions(env, sha, &app).await?;
-        let done =
-            wait::deployment(&self.client, &self.config.poll, &id, &app.name, timeout).await?;
-        let services = self
-            .wait_companions(started, running, began, timeout)
-            .await?;
-        Ok(DeploymentSummary {
-            id: done.id,
-            status: done.status.as_str().to_owned(),
-            sha: sha.to_owned(),
-            services,
-        })
+        let deploy = GuardedDeploy {
+            id,
+            service: app.name,
+            began,
+            warnings: Vec::new(),
+        };
+        self.finish_deploy(env, sha, deploy, true, timeout).await
     }
 }

@@ -9,7 +9,7 @@ use super::{
     ApiUse, EnvInfo, EnvRef, Platform, RailwayPlatform, RailwayPlatformError, adopt, app, fidelity,
     parse_marker, parse_time, services,
 };
-use crate::platform::{DeploymentSummary, FidelityIssue};
+use crate::platform::{DeploymentSummary, FidelityIssue, GuardedDeploy};
 use crate::postgres::DbUrl;
 use crate::railway::{Environment, RailwayError, VariableSet};
 
@@ -215,6 +215,31 @@ impl Platform for RailwayPlatform {
             sha: sha.to_owned(),
             services: services::triggered(started, running),
         })
+    }
+
+    #[instrument(skip(self))]
+    async fn start_guarded_deploy(
+        &self,
+        env: &EnvRef,
+        sha: &str,
+        healthcheck: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Option<GuardedDeploy>> {
+        Ok(Some(
+            self.start_guarded(env, sha, healthcheck, timeout).await?,
+        ))
+    }
+
+    #[instrument(skip(self, deploy))]
+    async fn finish_guarded_deploy(
+        &self,
+        env: &EnvRef,
+        sha: &str,
+        deploy: GuardedDeploy,
+        wait: bool,
+        timeout: Duration,
+    ) -> anyhow::Result<DeploymentSummary> {
+        Ok(self.finish_deploy(env, sha, deploy, wait, timeout).await?)
     }
 
     #[instrument(skip(self))]

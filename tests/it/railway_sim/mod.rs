@@ -13,6 +13,7 @@
 
 mod duplicate;
 pub mod exec;
+mod health;
 mod render;
 pub mod schema;
 mod server;
@@ -117,6 +118,7 @@ pub struct Sim {
     pub endpoint: Url,
     inner: Arc<Inner>,
     task: tokio::task::JoinHandle<()>,
+    prober: tokio::task::JoinHandle<()>,
 }
 
 impl Sim {
@@ -131,6 +133,7 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         self.task.abort();
+        self.prober.abort();
     }
 }
 
@@ -177,10 +180,12 @@ impl Sim {
             axum::serve(listener, app).await.unwrap();
         });
         let endpoint = Url::parse(&format!("http://{addr}/graphql/v2")).unwrap();
+        let prober = tokio::spawn(health::probe_forever(inner.clone()));
         Sim {
             endpoint,
             inner,
             task,
+            prober,
         }
     }
 
@@ -262,6 +267,7 @@ impl Sim {
             )],
             latest: Some(db_dep.clone()),
             backing: Some(backing),
+            healthcheck: None,
         });
         let app_vars = [
             ("WORDPRESS_DB_HOST", "${{Postgres.PGHOST}}"),
@@ -298,17 +304,12 @@ impl Sim {
             )],
             latest: Some(app_dep.clone()),
             backing: None,
+            healthcheck: None,
         });
         for (dep, si) in [(db_dep, db_si), (app_dep, app_si)] {
             st.deployments.insert(
                 dep.clone(),
-                state::SimDeployment {
-                    id: dep,
-                    instance_id: si,
-                    step: state::STEPS.len(),
-                    outcome: "SUCCESS".into(),
-                    commit_sha: None,
-                },
+                state::SimDeployment::new(&dep, &si, state::STEPS.len(), "SUCCESS"),
             );
         }
         Seed {

@@ -22,13 +22,7 @@ impl Sim {
             let dep = st.id("dep");
             st.deployments.insert(
                 dep.clone(),
-                SimDeployment {
-                    id: dep.clone(),
-                    instance_id: si.clone(),
-                    step: STEPS.len(),
-                    outcome: status.to_owned(),
-                    commit_sha: None,
-                },
+                SimDeployment::new(&dep, &si, STEPS.len(), status),
             );
             dep
         });
@@ -47,6 +41,7 @@ impl Sim {
             volumes: vec![],
             latest,
             backing: None,
+            healthcheck: None,
         });
         service
     }

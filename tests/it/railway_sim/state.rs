@@ -3,7 +3,7 @@
 //! uses. Everything here is simulated; only the databases behind Postgres services are real.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use apollo_compiler::executable::Field;
 use serde_json::{Value, json};
@@ -76,6 +76,8 @@ pub struct SimInstance {
     pub volumes: Vec<(String, String, String, String)>,
     pub latest: Option<String>,
     pub backing: Option<Backing>,
+    /// `healthcheckPath` and `healthcheckTimeout` (seconds) of this instance.
+    pub healthcheck: Option<(String, i64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,18 +89,21 @@ pub struct SimDeployment {
     pub step: usize,
     pub outcome: String,
     pub commit_sha: Option<String>,
+    pub started: Instant,
+    /// How long it builds (`Sim::set_build_time`); `None`: one step per poll, as before.
+    pub build_time: Option<Duration>,
+    /// The instance's healthcheck when the deploy started (path, timeout): the deployment is
+    /// DEPLOYING until the path answers 200, and FAILED when it does not within the timeout.
+    pub healthcheck: Option<(String, Duration)>,
+    pub built_at: Option<Instant>,
+    /// SUCCESS or FAILED, decided by the healthcheck.
+    pub decided: Option<String>,
+    /// Every healthcheck answer, in order.
+    pub probes: Vec<(Instant, u16)>,
+    pub live_at: Option<Instant>,
 }
 
 pub const STEPS: [&str; 3] = ["QUEUED", "BUILDING", "DEPLOYING"];
-
-impl SimDeployment {
-    pub fn status(&self) -> &str {
-        STEPS
-            .get(self.step)
-            .copied()
-            .unwrap_or(self.outcome.as_str())
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -120,6 +125,8 @@ pub struct State {
     /// create on the staging cluster (before it answers).
     pub pending_inits: Vec<Backing>,
     pub next: u64,
+    /// How long deployments started from now on build (`Sim::set_build_time`).
+    pub build_time: Option<Duration>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -139,7 +146,11 @@ impl State {
             .ok_or_else(|| "Environment not found".to_owned())
     }
 
-    fn instance_mut(&mut self, env: &str, service: &str) -> Result<&mut SimInstance, String> {
+    pub(super) fn instance_mut(
+        &mut self,
+        env: &str,
+        service: &str,
+    ) -> Result<&mut SimInstance, String> {
         self.instances
             .iter_mut()
             .find(|i| i.env_id == env && i.service_id == service)
@@ -198,7 +209,7 @@ impl State {
                "projectId": e.project_id, "sourceEnvironment": source, "unmergedChangesCount": 0})
     }
 
-    fn check_scope(
+    pub(super) fn check_scope(
         &self,
         caller: &Caller,
         env: Option<&str>,
@@ -363,6 +374,13 @@ impl State {
                 let id = self.start_deployment(&instance_id, sha);
                 Ok(json!(id))
             }
+            "serviceInstance" | "serviceInstanceUpdate" => self.resolve_healthcheck(
+                field.name.as_str(),
+                caller,
+                &s("environmentId"),
+                &s("serviceId"),
+                &a("input"),
+            ),
             "deployment" => {
                 self.check_scope(caller, None, false)?;
                 let d = self

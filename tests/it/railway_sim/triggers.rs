@@ -1,6 +1,10 @@
 //! Simulated deployments and deploy triggers: a repo service follows its branch, so a push to
 //! that branch redeploys every environment whose instance tracks it (as Railway's GitHub
 //! trigger does). The first deployment of a Postgres service initialises its data directory.
+//! A deployment steps QUEUED, BUILDING, DEPLOYING per poll, or builds for a set time and waits
+//! on its healthcheck (see `health`).
+
+use std::time::{Duration, Instant};
 
 use super::state::{STEPS, SimDeployment, State};
 
@@ -20,16 +24,19 @@ impl State {
             outcome = "CRASHED".to_owned();
         }
         self.instances[pos].latest = Some(id.clone());
-        self.deployments.insert(
-            id.clone(),
-            SimDeployment {
-                id: id.clone(),
-                instance_id: instance_id.to_owned(),
-                step: if self.instant_deploys { STEPS.len() } else { 0 },
-                outcome,
-                commit_sha,
-            },
-        );
+        let step = if self.instant_deploys { STEPS.len() } else { 0 };
+        let mut deployment = SimDeployment::new(&id, instance_id, step, &outcome);
+        deployment.commit_sha = commit_sha;
+        // Only a service built from its repository builds; an image is pulled.
+        deployment.build_time = self
+            .build_time
+            .filter(|_| self.instances[pos].repo.is_some());
+        // Railway deploys with the instance's settings as they are when the deploy starts.
+        deployment.healthcheck = self.instances[pos]
+            .healthcheck
+            .clone()
+            .map(|(path, secs)| (path, Duration::from_secs(u64::try_from(secs).unwrap_or(0))));
+        self.deployments.insert(id.clone(), deployment);
         id
     }
 
@@ -71,5 +78,56 @@ impl State {
             self.start_deployment(instance, Some(sha.to_owned()));
         }
         hit.into_iter().map(|(_, env)| env).collect()
+    }
+}
+
+impl SimDeployment {
+    /// A deployment of `instance_id` that starts at `step` and ends in `outcome`.
+    pub fn new(id: &str, instance_id: &str, step: usize, outcome: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            instance_id: instance_id.to_owned(),
+            step,
+            outcome: outcome.to_owned(),
+            commit_sha: None,
+            started: Instant::now(),
+            build_time: None,
+            healthcheck: None,
+            built_at: None,
+            decided: None,
+            probes: Vec::new(),
+            live_at: None,
+        }
+    }
+
+    /// Built: its build time is over, or (stepping) it has reached DEPLOYING.
+    pub fn built(&self) -> bool {
+        match self.build_time {
+            Some(t) => self.started.elapsed() >= t,
+            None => self.step >= STEPS.len() - 1,
+        }
+    }
+
+    pub fn status(&self) -> &str {
+        if let Some(d) = &self.decided {
+            return d;
+        }
+        if self.build_time.is_none() && self.healthcheck.is_none() {
+            return STEPS
+                .get(self.step)
+                .copied()
+                .unwrap_or(self.outcome.as_str());
+        }
+        if !self.built() {
+            return if self.build_time.is_some() {
+                "BUILDING"
+            } else {
+                STEPS[self.step]
+            };
+        }
+        if self.healthcheck.is_none() || self.outcome != "SUCCESS" {
+            return &self.outcome;
+        }
+        "DEPLOYING"
     }
 }
