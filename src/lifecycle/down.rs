@@ -1,11 +1,11 @@
 //! `down`: deleting a PR's environment once no other wpstage run is on it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::config::LifecycleConfig;
-use super::ops::{down_held, fail};
+use super::ops::{down_held, hold};
 use super::outcome::{Operation, Outcome};
-use crate::platform::{Platform, RunInProgress, RunLock};
+use crate::platform::Platform;
 
 /// Deletes the PR's environment. An environment that is already gone is success. A run of
 /// `up` or `refresh` for the PR that is still going is waited for (see [`down_waiting`]).
@@ -30,49 +30,8 @@ pub async fn down_waiting(
     pr: u64,
     wait: Duration,
 ) -> anyhow::Result<Outcome> {
-    let lock = hold_waiting(platform, cfg, pr, wait).await?;
+    let lock = hold(platform, cfg, Operation::Down, pr, wait).await?;
     let result = down_held(platform, cfg, pr).await;
     lock.release().await;
     result
-}
-
-/// Takes the PR's environment lock, retrying while another run holds it, for at most `wait`.
-async fn hold_waiting(
-    platform: &impl Platform,
-    cfg: &LifecycleConfig,
-    pr: u64,
-    wait: Duration,
-) -> anyhow::Result<RunLock> {
-    let name = cfg.environment_name(pr);
-    let deadline = Instant::now() + wait;
-    let mut said = false;
-    loop {
-        match platform.lock_environment(&name).await {
-            Ok(lock) => return Ok(lock),
-            Err(e) if e.is::<RunInProgress>() && Instant::now() < deadline => {
-                if !said {
-                    tracing::warn!(
-                        environment = %name,
-                        "another wpstage run is on this environment; waiting for it to finish \
-                         before deleting it"
-                    );
-                    said = true;
-                }
-                tokio::time::sleep(Duration::from_millis(500).min(wait)).await;
-            }
-            Err(cause) => {
-                let mut outcome = Outcome::new(Operation::Down, platform.name(), &name);
-                outcome.pr = Some(pr);
-                let cause = if cause.is::<RunInProgress>() {
-                    cause.context(format!(
-                        "waited {} s for it; nothing was deleted, rerun `down` when it has ended",
-                        wait.as_secs()
-                    ))
-                } else {
-                    cause
-                };
-                return Err(fail("lock environment", outcome, false, cause));
-            }
-        }
-    }
 }

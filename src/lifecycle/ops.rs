@@ -1,14 +1,14 @@
 //! `up`, `down`, `refresh` and `reap`.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::app_vars::app_variables;
 use super::config::LifecycleConfig;
 use super::data;
 use super::outcome::{Operation, Outcome};
 use crate::phases::PhaseClock;
-use crate::platform::{EnvRef, Platform, RunLock};
+use crate::platform::{EnvRef, Platform, RunInProgress, RunLock};
 
 /// `up`: what to bring up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,25 +91,54 @@ pub async fn up(
     cfg: &LifecycleConfig,
     req: &UpRequest,
 ) -> anyhow::Result<Outcome> {
-    let lock = hold(platform, cfg, Operation::Up, req.pr).await?;
+    let lock = hold(platform, cfg, Operation::Up, req.pr, Duration::ZERO).await?;
     let result = up_held(platform, cfg, req).await;
     lock.release().await;
     result
 }
 
-/// Keeps other runs off the PR's environment, or fails (step `lock environment`) when one is on it.
-async fn hold(
+/// Keeps other runs off the PR's environment. While another run holds it, waits up to `wait`
+/// (zero: not at all) for it to end, then fails (step `lock environment`).
+pub(super) async fn hold(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
     op: Operation,
     pr: u64,
+    wait: Duration,
 ) -> anyhow::Result<RunLock> {
     let name = cfg.environment_name(pr);
-    platform.lock_environment(&name).await.map_err(|cause| {
+    let deadline = Instant::now() + wait;
+    let mut said = false;
+    loop {
+        let cause = match platform.lock_environment(&name).await {
+            Ok(lock) => return Ok(lock),
+            Err(cause) => cause,
+        };
+        let busy = cause.is::<RunInProgress>();
+        if busy && Instant::now() < deadline {
+            if !said {
+                tracing::warn!(
+                    environment = %name,
+                    "another wpstage run is on this environment; waiting for it to finish"
+                );
+                said = true;
+            }
+            tokio::time::sleep(Duration::from_millis(500).min(wait)).await;
+            continue;
+        }
+        let cause = if busy && !wait.is_zero() {
+            cause.context(format!(
+                "waited {} s for it; nothing was deleted, rerun `{}` when it has ended",
+                wait.as_secs(),
+                op.as_str()
+            ))
+        } else {
+            cause
+        };
         let mut outcome = Outcome::new(op, platform.name(), &name);
         outcome.pr = Some(pr);
-        fail("lock environment", outcome, false, cause)
-    })
+        return Err(fail("lock environment", outcome, false, cause));
+    }
 }
 
 async fn up_held(
@@ -353,7 +382,7 @@ pub async fn refresh(
     cfg: &LifecycleConfig,
     pr: u64,
 ) -> anyhow::Result<Outcome> {
-    let lock = hold(platform, cfg, Operation::Refresh, pr).await?;
+    let lock = hold(platform, cfg, Operation::Refresh, pr, Duration::ZERO).await?;
     let result = refresh_held(platform, cfg, pr).await;
     lock.release().await;
     result

@@ -200,17 +200,19 @@ fn spaced_phones(text: &str, out: &mut Vec<u64>) {
         if run.bytes().filter(u8::is_ascii_digit).nth(6).is_none() {
             continue;
         }
-        let groups: Vec<&str> = run.split_whitespace().collect();
-        if groups.len() < 2 {
-            continue;
-        }
-        for start in 0..groups.len() {
-            for end in start + 2..=(start + 6).min(groups.len()) {
-                let window = groups[start..end].join(" ");
-                let window = window.trim_matches(|c: char| "-/(".contains(c));
-                if looks_like_phone(window) {
-                    out.push(pii_hash(PiiKind::Phone, window));
-                }
+        phone_windows(run, out);
+    }
+}
+
+/// Hashes every window of two to six consecutive digit groups of `run` that looks like a phone.
+fn phone_windows(run: &str, out: &mut Vec<u64>) {
+    let groups: Vec<&str> = run.split_whitespace().collect();
+    for start in 0..groups.len() {
+        for end in start + 2..=(start + 6).min(groups.len()) {
+            let window = groups[start..end].join(" ");
+            let window = window.trim_matches(|c: char| "-/(".contains(c));
+            if looks_like_phone(window) {
+                out.push(pii_hash(PiiKind::Phone, window));
             }
         }
     }
@@ -333,19 +335,10 @@ mod tests {
         if whole.contains(sep) {
             whole.split(sep).filter(|t| !t.is_empty()).for_each(add);
         }
-        // Spaced phones: every run of digit-group characters, split by chars.
+        // Spaced phones: every run of digit-group characters, found by a split over chars.
         let runs = whole.split(|c: char| !(c.is_ascii_digit() || " +-()/".contains(c)));
         for run in runs.filter(|r| r.bytes().filter(u8::is_ascii_digit).nth(6).is_some()) {
-            let groups: Vec<&str> = run.split_whitespace().collect();
-            for start in 0..groups.len() {
-                for end in start + 2..=(start + 6).min(groups.len()) {
-                    let window = groups[start..end].join(" ");
-                    let window = window.trim_matches(|c: char| "-/(".contains(c));
-                    if looks_like_phone(window) {
-                        out.push(pii_hash(PiiKind::Phone, window));
-                    }
-                }
-            }
+            phone_windows(run, &mut out);
         }
         out
     }

@@ -269,7 +269,7 @@ async fn refill_pays(writer: &Client, table: &Table, changed: u64) -> anyhow::Re
         )
         .await?;
     let (rows, referenced): (i64, bool) = (row.get(0), row.get(1));
-    Ok(!referenced && changed > 0 && u64::try_from(rows).is_ok_and(|rows| changed * 2 >= rows))
+    Ok(!referenced && u64::try_from(rows).is_ok_and(|rows| changed * 2 >= rows))
 }
 
 /// Statements that empty `table` and refill it with its unchanged rows and the rewritten rows
