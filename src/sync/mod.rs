@@ -38,7 +38,8 @@ use schedule::Scheduler;
 use crate::postgres::tools::PgDump;
 use crate::postgres::{DbUrl, PgError, Side, connect, connect_source, server_major};
 use identity::SourceIdentity;
-use session::{export_snapshot, server_encoding, set_sequences, target_settings};
+pub(crate) use session::target_settings;
+use session::{export_snapshot, server_encoding, set_sequences};
 
 /// Everything `sync` needs, validated by the caller.
 #[derive(Debug, Clone)]

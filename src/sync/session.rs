@@ -47,8 +47,9 @@ pub(super) async fn export_snapshot(exporter: &Client, server: &str) -> Result<S
     Ok(snapshot)
 }
 
-/// Session settings that speed loading without changing data.
-pub(super) async fn target_settings(client: &Client, url: &DbUrl) -> String {
+/// Session settings that speed loading without changing data (lz4 is tried on `client`; the
+/// returned statements are for every loading session).
+pub(crate) async fn target_settings(client: &Client, url: &DbUrl) -> String {
     let mut settings = String::from(
         "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; \
          SET statement_timeout = 0; SET lock_timeout = 0; \

@@ -88,6 +88,17 @@ async fn add_guard(base: &str, table: &str, rows: u32) {
 #[tokio::test]
 async fn a_pr_database_cloned_from_the_base_equals_one_streamed_from_production() {
     let source = own_source("base_eq_src").await;
+    // A full copy matches bare host columns (multisite `domain`) whatever their case; the
+    // clone's row filter must find them too.
+    client(&source)
+        .await
+        .batch_execute("UPDATE wp_blogs SET domain = upper(domain) WHERE blog_id = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&source, "SELECT domain FROM wp_blogs WHERE blog_id = 2").await,
+        ["WWW.CLIENT-SITE.EXAMPLE"]
+    );
     let (p, mut cfg) = setup(&source, "baseeq", DataFrom::Production);
     let info = base::refresh_base(&cfg, &source, &p.server).await.unwrap();
     assert_eq!(info.site_url, SITE_URL);
@@ -343,6 +354,7 @@ async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_i
            CASE WHEN g % 10 = 0 THEN 'https://elsewhere.example/' || g \
                 ELSE '{SITE_URL}/page-' || g END, 'title ' || g \
            FROM generate_series(1, 200) g;
+         UPDATE pages SET title = repeat('a long, compressible title ', 400) WHERE id = 1;
          CREATE TABLE parents (id bigint PRIMARY KEY, link text);
          INSERT INTO parents SELECT g, '{SITE_URL}/p/' || g FROM generate_series(1, 10) g;
          CREATE TABLE kids (id bigint PRIMARY KEY, parent bigint REFERENCES parents (id));
@@ -360,6 +372,14 @@ async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_i
         }
     };
     let pages_oid = oid("pages").await;
+    let compression = || async {
+        strings(
+            &db,
+            "SELECT pg_column_compression(title) FROM pages WHERE id = 1",
+        )
+        .await
+    };
+    assert_eq!(compression().await, ["pglz"]);
     let untouched = strings(
         &db,
         "SELECT url || title FROM pages WHERE id % 10 = 0 ORDER BY id",
@@ -412,4 +432,7 @@ async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_i
         "pages was replaced, not refilled"
     );
     assert!(strings(&db, "SELECT url FROM pages WHERE id = 1").await[0].starts_with(preview));
+    // Rewritten rows are written with the loading settings of a full copy: lz4, cheaper to
+    // compress than the default pglz (Debian's PostgreSQL is built with it).
+    assert_eq!(compression().await, ["lz4"]);
 }

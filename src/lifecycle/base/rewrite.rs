@@ -31,6 +31,8 @@ pub struct RewriteStats {
     pub tables_refilled: usize,
     pub rows_read: u64,
     pub rows_changed: u64,
+    /// Time spent putting the rewritten rows in place, after streaming them.
+    pub apply_seconds: f64,
     pub transform_report: Option<RunReport>,
 }
 
@@ -40,6 +42,7 @@ impl RewriteStats {
         self.tables_refilled += other.tables_refilled;
         self.rows_read += other.rows_read;
         self.rows_changed += other.rows_changed;
+        self.apply_seconds += other.apply_seconds;
     }
 }
 
@@ -76,9 +79,12 @@ pub async fn rewrite_in_place(
             work.push_back((table, rt));
         }
     }
+    // The loading settings of a full copy: lz4 TOAST compression above all, as rewritten
+    // post bodies are compressed again when written (pglz took twice as long on `wp_posts`).
+    let loading = crate::sync::target_settings(&control, db).await;
     let queue = Mutex::new(work);
     let workers = (0..jobs.clamp(1, queue_len(&queue).max(1)))
-        .map(|_| worker(db, &queue, &needle, rewrite_guid));
+        .map(|_| worker(db, &queue, &needle, rewrite_guid, &loading));
     let per_worker = futures_util::future::try_join_all(workers)
         .await
         .map_err(|e| e.context("rewriting the site URL in the copy of the base snapshot"))?;
@@ -107,10 +113,12 @@ async fn worker(
     queue: &Mutex<VecDeque<(Table, Box<dyn RowTransform>)>>,
     needle: &str,
     rewrite_guid: bool,
+    loading: &str,
 ) -> anyhow::Result<RewriteStats> {
     // One session streams the matching rows out while the other takes the rewritten rows in.
     let reader = connect(db, Side::Target).await?;
     let writer = connect(db, Side::Target).await?;
+    writer.batch_execute(loading).await?;
     let mut stats = RewriteStats::default();
     loop {
         let next = queue
@@ -135,6 +143,8 @@ async fn worker(
             rows_read = one.rows_read,
             rows_rewritten = one.rows_changed,
             seconds = started.elapsed().as_secs_f64(),
+            apply_seconds = one.apply_seconds,
+            refilled = one.tables_refilled > 0,
             "rewrote a table of the copy of the base snapshot"
         );
         stats.add(&one);
@@ -149,7 +159,18 @@ fn row_filter(table: &Table, needle: &str, rewrite_guid: bool) -> Option<String>
         .columns
         .iter()
         .filter(|c| rewrite_guid || !c.name.eq_ignore_ascii_case("guid"))
-        .map(|c| format!("strpos(r.{}::text, {needle}) > 0", quote_ident(&c.name)))
+        .map(|c| {
+            // Bare host columns (multisite `domain`) are matched whatever their case, as the
+            // URL rewriter matches them; the needle is lower case.
+            if c.name.eq_ignore_ascii_case("domain") {
+                format!(
+                    "strpos(lower(r.{}::text), {needle}) > 0",
+                    quote_ident(&c.name)
+                )
+            } else {
+                format!("strpos(r.{}::text, {needle}) > 0", quote_ident(&c.name))
+            }
+        })
         .chain(
             // Staging's upload_url_path is set whatever it holds: production's empty value
             // names no host.
@@ -240,6 +261,7 @@ async fn rewrite_table(
     if changed == 0 {
         return Ok(());
     }
+    let applying = Instant::now();
     let apply = if keyed && refill_pays(writer, table, changed).await? {
         stats.tables_refilled += 1;
         Some(refill_staged(table, staged))
@@ -249,6 +271,7 @@ async fn rewrite_table(
     if let Some(apply) = apply {
         writer.batch_execute(&apply).await?;
     }
+    stats.apply_seconds += applying.elapsed().as_secs_f64();
     Ok(())
 }
 
