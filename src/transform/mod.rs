@@ -33,7 +33,7 @@ use secrecy::{SecretSlice, SecretString};
 pub use anonymize::kinds::{Kind, PiiKind};
 pub use error::TransformError;
 pub use leak::{LeakDetector, looks_like_pii};
-pub use plan::logical_name;
+pub use plan::{logical_name, url_column_type};
 pub use rules::RulesFile;
 pub use run_report::{RewrittenUrl, RunReport, RunTotals};
 pub use set::{RowOutcome, TableTransformer, TransformSet};

@@ -102,6 +102,12 @@ pub fn logical_name(table: &str, prefix: &str) -> String {
     rest.to_string()
 }
 
+/// Can a column of catalog type `type_name` (as `format_type` prints it, `varchar(n)` and all)
+/// hold a URL the rewriter changes? The same test the plan makes.
+pub fn url_column_type(type_name: &str) -> bool {
+    is_text_type(type_name.split('(').next().unwrap_or_default().trim())
+}
+
 fn is_text_type(t: &str) -> bool {
     let t = t.to_ascii_lowercase();
     t == "text"

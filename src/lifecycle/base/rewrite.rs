@@ -159,6 +159,8 @@ fn row_filter(table: &Table, needle: &str, rewrite_guid: bool) -> Option<String>
         .columns
         .iter()
         .filter(|c| rewrite_guid || !c.name.eq_ignore_ascii_case("guid"))
+        // Numbers and dates hold no URL; casting them to text for the test costs time.
+        .filter(|c| crate::transform::url_column_type(&c.type_name))
         .map(|c| {
             // Bare host columns (multisite `domain`) are matched whatever their case, as the
             // URL rewriter matches them; the needle is lower case.
@@ -371,7 +373,51 @@ fn host_core(site: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::host_core;
+    use super::{host_core, row_filter};
+    use crate::sync::catalog::{Column, Table};
+
+    #[test]
+    fn the_row_filter_tests_only_columns_that_can_hold_a_url() {
+        let col = |name: &str, type_name: &str| Column {
+            name: name.to_owned(),
+            type_name: type_name.to_owned(),
+            max_chars: None,
+        };
+        let table = Table {
+            oid: 1,
+            schema: "public".to_owned(),
+            name: "wp_blogs".to_owned(),
+            bytes: 0,
+            pages: 0,
+            columns: vec![
+                col("blog_id", "bigint"),
+                col("domain", "character varying(200)"),
+                col("path", "text"),
+                col("registered", "timestamp without time zone"),
+                col("guid", "character varying(255)"),
+                col("meta", "jsonb"),
+            ],
+            primary_key: vec![0],
+            split_key: None,
+        };
+        let filter = row_filter(&table, "client-site.example", false).unwrap();
+        assert_eq!(
+            filter,
+            "strpos(lower(r.\"domain\"::text), 'client-site.example') > 0 OR \
+             strpos(r.\"path\"::text, 'client-site.example') > 0 OR \
+             strpos(r.\"meta\"::text, 'client-site.example') > 0"
+        );
+        assert!(
+            row_filter(&table, "x", true)
+                .unwrap()
+                .contains("r.\"guid\"")
+        );
+        let numbers = Table {
+            columns: vec![col("id", "integer"), col("at", "date")],
+            ..table
+        };
+        assert_eq!(row_filter(&numbers, "x", false), None);
+    }
 
     #[test]
     fn the_needle_is_the_bare_lower_case_host() {
