@@ -153,7 +153,7 @@ find_wpstage() {
   [[ -x "${WPSTAGE_BIN}" ]] \
     || die "wpstage binary not found at ${WPSTAGE_BIN}; set WPSTAGE_BIN," \
       "or run with GENERATOR=pgbench TOOLS='pg_dump pgcopydb'"
-  if [[ " ${TOOLS} " == *" wpstage-no-anon "* ]]; then
+  if [[ " ${TOOLS} " == *" wpstage-no-anon "* || " ${TOOLS} " == *" wpstage-rewrite-only "* ]]; then
     if "${WPSTAGE_BIN}" sync --help 2>&1 | grep -q -- '--no-anonymize'; then
       NO_ANON_FLAG=1
     else
@@ -435,7 +435,7 @@ copy_with() {
         --table-jobs "${JOBS}" --index-jobs "${JOBS}" \
         --split-tables-larger-than "${split}" >>"${run}/log" 2>&1
       ;;
-    wpstage | wpstage-no-anon)
+    wpstage | wpstage-no-anon | wpstage-rewrite-only)
       # The real job: the site URL rewritten to a preview URL and personal data anonymized.
       # The plain variant runs no transform at all (the overhead baseline).
       # --copy-all: the same rows as the other tools (logs and other waste are left out by
@@ -443,6 +443,9 @@ copy_with() {
       local extra=(--copy-all --rewrite-url "${SITE_URL}=${PREVIEW_URL}")
       if [[ "${tool}" == "wpstage-no-anon" ]]; then
         extra=(--copy-all --no-anonymize)
+      elif [[ "${tool}" == "wpstage-rewrite-only" ]]; then
+        # What a copy from the (already anonymized) base snapshot runs.
+        extra+=(--no-anonymize)
       fi
       WPSTAGE_SOURCE_URL="$(pg_url_pw "${SRC_PORT}" "${src_db}")" \
         WPSTAGE_TARGET_URL="$(pg_url_pw "${DST_PORT}" "${dst_db}")" \
@@ -471,6 +474,7 @@ label() {
     pgcopydb) echo 'pgcopydb clone' ;;
     wpstage) echo 'wpstage sync (URL rewrite + anonymization)' ;;
     wpstage-no-anon) echo 'wpstage sync --no-anonymize (no transforms)' ;;
+    wpstage-rewrite-only) echo 'wpstage sync --no-anonymize, URL rewrite only (a copy from the base)' ;;
   esac
 }
 
@@ -510,7 +514,7 @@ bench_size() {
   for tool in ${TOOLS}; do
     case "${tool}" in
       pg_dump | pgcopydb | wpstage) tools+=("${tool}") ;;
-      wpstage-no-anon) ((NO_ANON_FLAG == 0)) || tools+=("${tool}") ;;
+      wpstage-no-anon | wpstage-rewrite-only) ((NO_ANON_FLAG == 0)) || tools+=("${tool}") ;;
       *) die "unknown tool in TOOLS: ${tool}" ;;
     esac
   done
