@@ -15,7 +15,7 @@ use crate::support::{SITE_URL, client, clusters, fresh_db, strings, table_digest
 const KEY: &str = "base-test anonymization key, long enough to be recognisable";
 
 /// A production database of its own (the tests drop it), generated like the shared one.
-async fn own_source(name: &str) -> DbUrl {
+pub async fn own_source(name: &str) -> DbUrl {
     let url = fresh_db(&clusters().prod, name).await;
     let spec = wpstage::generate::GenerateSpec {
         target_bytes: 10_000_000,
