@@ -247,3 +247,37 @@ async fn data_from_base_without_a_base_fails_naming_base_refresh_and_leaves_noth
         .unwrap_err();
     assert!(format!("{err:#}").contains("WPSTAGE_BASE=true"), "{err:#}");
 }
+
+/// The binary run with the flags of `line` (separated by single spaces).
+async fn cli(rig: &Rig, line: &str) -> (i32, String, String) {
+    let args: Vec<&str> = line.split(' ').collect();
+    crate::cli_railway::cli(rig, &args).await
+}
+
+#[tokio::test]
+async fn the_binary_refreshes_the_railway_base_and_up_reports_it() {
+    let rig = Rig::start(SimOptions {
+        instant_deploys: true,
+        ..SimOptions::default()
+    })
+    .await;
+    let mut reports = Vec::new();
+    for line in [
+        "base refresh --platform railway --report json --jobs 2",
+        "up --platform railway --pr 8 --sha abc8888 --data-from base --report json --jobs 2",
+    ] {
+        let (code, stdout, stderr) = cli(&rig, line).await;
+        assert_eq!(code, 0, "{line}: {stdout}\n{stderr}");
+        reports.push(serde_json::from_str::<serde_json::Value>(&stdout).unwrap());
+    }
+    let (refreshed, outcome) = (&reports[0], &reports[1]);
+    assert_eq!(refreshed["base"], BASE, "the Railway default name");
+    assert_eq!(refreshed["key_fingerprint"], "random");
+    assert_eq!(outcome["data"]["base"], BASE, "{outcome}");
+    assert_eq!(outcome["data"]["snapshot_time"], refreshed["snapshot_time"]);
+    let db = rig.sim.database("pr-8").unwrap();
+    assert_eq!(
+        site_urls(&db).await,
+        vec![outcome["preview_url"].as_str().unwrap().to_owned(); 2]
+    );
+}

@@ -27,7 +27,7 @@ pub(super) const BASE_MARKER: &str = "WPSTAGE_BASE";
 #[error(
     "environment {name} exists but is not wpstage's base snapshot environment (it lacks the \
      shared variable WPSTAGE_BASE=true); wpstage never uses or changes it: rename or delete it in \
-     the Railway dashboard, or choose another name with --base-name (`base_name`)"
+     the Railway dashboard, or choose another name with --base-name"
 )]
 pub struct NotBase {
     pub name: String,
