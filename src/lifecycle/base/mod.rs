@@ -1,7 +1,7 @@
 //! The base snapshot: production copied once, anonymized and with the staging safety settings,
 //! into a database (`wpstage_base` by default) on the staging server. PR databases are then made
 //! from it without reading production again: a file-level clone plus an in-place URL rewrite.
-//! A platform may keep the base apart instead (Railway: an environment of its own); see [`apart`].
+//! A platform may keep the base apart instead (Railway: an environment of its own); see `apart.rs`.
 //!
 //! The base's facts live in its database comment, readable without connecting to it (a template
 //! must have no sessions while it is copied):
