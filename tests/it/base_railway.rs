@@ -281,3 +281,50 @@ async fn the_binary_refreshes_the_railway_base_and_up_reports_it() {
         vec![outcome["preview_url"].as_str().unwrap().to_owned(); 2]
     );
 }
+
+#[tokio::test]
+async fn the_action_refreshes_the_base_and_a_pr_comment_says_its_data_comes_from_it() {
+    let e = crate::action_e2e::E2e::start().await;
+    let mut env = e.env("schedule", &serde_json::json!({}));
+    env.insert("INPUT_OPERATION".to_owned(), "base-refresh".to_owned());
+    let ran = e.run(env).await;
+    assert_eq!(ran.code, std::process::ExitCode::SUCCESS, "{}", ran.log);
+    let outputs = e.file("output");
+    let output = |name| crate::action_e2e::output(&outputs, name);
+    assert_eq!(output("operation").as_deref(), Some("base-refresh"));
+    assert_eq!(output("environment_name").as_deref(), Some(BASE));
+    assert!(output("rows_copied").unwrap().parse::<u64>().unwrap() > 500);
+    assert!(e.file("summary").contains("now holds production as of"));
+    assert!(
+        e.gh.comments().is_empty(),
+        "a base refresh comments nowhere"
+    );
+
+    let mut env = e.env(
+        "pull_request",
+        &crate::action_e2e::event("pull_request.opened"),
+    );
+    env.insert("INPUT_DATA_FROM".to_owned(), "base".to_owned());
+    let ran = e.run(env).await;
+    assert_eq!(ran.code, std::process::ExitCode::SUCCESS, "{}", ran.log);
+    let ours = e.ours();
+    let body = ours[0]["body"].as_str().unwrap();
+    // Its age in minutes ("under a minute" on a quick machine).
+    let data = body
+        .lines()
+        .find(|l| l.starts_with("| **Data** |"))
+        .unwrap_or_default();
+    assert!(
+        data.starts_with("| **Data** | base snapshot wpstage-base (") && data.contains(" old) of "),
+        "{body}"
+    );
+    assert!(
+        body.contains("anonymized once, when the base snapshot"),
+        "{body}"
+    );
+    assert!(
+        emails(&e.staging_db())
+            .await
+            .is_disjoint(&emails(&e.rig.prod).await)
+    );
+}
