@@ -67,7 +67,10 @@ async fn the_base_lives_in_a_database_only_environment_and_up_reads_it_not_produ
     let platform = rig.platform();
     let cfg = base_cfg(DataFrom::Base);
 
+    let started = std::time::Instant::now();
     let info = base::refresh_apart(&platform, &cfg).await.unwrap();
+    // Reported for the record (simulated Railway, 10 MB site), not asserted.
+    eprintln!("railway base refresh: {:?}", started.elapsed());
     assert_eq!(
         (info.name.as_str(), info.site_url.as_str()),
         (BASE, SITE_URL)
@@ -149,9 +152,15 @@ async fn the_base_lives_in_a_database_only_environment_and_up_reads_it_not_produ
         ))
         .await
         .unwrap();
+    let started = std::time::Instant::now();
     let outcome = lifecycle::up(&platform, &cfg, &up_req(3, "abc1234"))
         .await
         .unwrap_or_else(|e| panic!("up from the base failed: {e:#}"));
+    eprintln!(
+        "up from the base: {:?} {:?}",
+        started.elapsed(),
+        outcome.phases
+    );
     let data = outcome.data.as_ref().expect("data was copied");
     assert_eq!(data.base.as_deref(), Some(BASE), "{data:?}");
     assert_eq!(data.snapshot_time, info.snapshot_time);
@@ -218,9 +227,15 @@ async fn data_from_base_without_a_base_fails_naming_base_refresh_and_leaves_noth
     assert_eq!(rig.envs_named(BASE), 0, "nothing made a base environment");
 
     // `auto` without a base copies production, and says nothing about a base.
+    let started = std::time::Instant::now();
     let outcome = lifecycle::up(&platform, &base_cfg(DataFrom::Auto), &up_req(4, "abc1234"))
         .await
         .unwrap();
+    eprintln!(
+        "up from production: {:?} {:?}",
+        started.elapsed(),
+        outcome.phases
+    );
     let data = outcome.data.as_ref().unwrap();
     assert_eq!(data.base, None);
     assert!(data.anonymized_values > 0, "{data:?}");
