@@ -18,7 +18,8 @@ pub struct BaseArgs {
 #[derive(Debug, Subcommand)]
 enum BaseAction {
     /// Copy production once, anonymized and with the staging safety settings, into the base
-    /// snapshot that `up` and `refresh` clone PR databases from (`--data-from base|auto`).
+    /// snapshot that `up` and `refresh` make PR databases from (`--data-from base|auto`); on
+    /// Railway it lives in an environment of its own holding only the database.
     Refresh(BaseRefreshArgs),
 }
 
