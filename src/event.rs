@@ -82,6 +82,8 @@ pub enum OperationInput {
     Down,
     Refresh,
     Reap,
+    /// Refresh the base snapshot PR data is copied from (`wpstage base refresh`).
+    BaseRefresh,
 }
 
 /// What the run does.
@@ -101,6 +103,8 @@ pub enum Intent {
     Dispatch { pr: u64 },
     /// Delete stale and orphaned environments.
     Reap,
+    /// Refresh the base snapshot (no PR).
+    BaseRefresh,
     /// Not for this PR (fork, Dependabot, no secrets, missing label): a notice, exit 0.
     Skip(String),
     /// Not an event wpstage acts on: a notice, exit 0.
@@ -308,6 +312,7 @@ pub fn from_operation(
             pr: pr.ok_or_else(|| need_pr("refresh"))?,
         },
         OperationInput::Reap => Intent::Reap,
+        OperationInput::BaseRefresh => Intent::BaseRefresh,
     }))
 }
 

@@ -191,3 +191,42 @@ async fn reap_without_github_warns_that_only_the_ttl_applies() {
         })]
     );
 }
+
+#[tokio::test]
+async fn base_refresh_runs_without_a_pr_and_reports_the_snapshot() {
+    let scripted = Scripted::default();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let got = run_scripted(
+        base_env(&[
+            ("INPUT_OPERATION", "base-refresh"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ]),
+        &scripted,
+    )
+    .await;
+    assert_eq!(got.code, ExitCode::SUCCESS, "{}", got.stdout);
+    assert_eq!(scripted.calls(), [Call::BaseRefresh]);
+    let kestra = got
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(r#"::{"outputs":"#))
+        .unwrap();
+    assert!(kestra.contains(r#""operation":"base-refresh""#), "{kestra}");
+    assert!(kestra.contains(r#""rows_copied":"1284517""#), "{kestra}");
+    assert!(
+        kestra.contains(r#""environment_name":"wpstage-base""#),
+        "{kestra}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("`wpstage-base` now holds production as of 2026-11-27T03:00:12Z"));
+    assert!(md.contains("fingerprint `8c1f0e2d4b6a7788`"), "{md}");
+
+    let failing = Scripted::failing("copy", None);
+    let got = run_scripted(base_env(&[("INPUT_OPERATION", "base-refresh")]), &failing).await;
+    assert_eq!(got.code, ExitCode::FAILURE);
+    assert!(
+        got.stdout
+            .contains("::error title=wpstage base refresh failed::")
+    );
+}

@@ -159,7 +159,19 @@ fn ready(md: &mut String, ctx: &Context, o: &Outcome) {
     put!(md, "| **Expires** | {} |", expiry(ctx, o));
     md.push('\n');
     if let Some(data) = &o.data {
-        if data.anonymized {
+        if let (true, Some(base)) = (data.anonymized, &data.base) {
+            put!(
+                md,
+                "- **Personal data:** anonymized once, when the base snapshot `{}` was made from \
+                 production{}; this copy did not read production.",
+                code(base),
+                if data.random_key {
+                    " (new pseudonyms on every base refresh)"
+                } else {
+                    " (the same pseudonyms on every base refresh)"
+                }
+            );
+        } else if data.anonymized {
             put!(
                 md,
                 "- **Personal data:** anonymized: {} values in {} columns replaced with consistent \

@@ -131,3 +131,30 @@ fn numbers_and_durations_read_well() {
     assert_eq!(when("yesterday"), "yesterday");
     assert_eq!(previous_preview_url("no tag"), None);
 }
+
+#[test]
+fn ready_from_the_base_says_which_snapshot_and_how_old() {
+    let mut o = sample_up(2, SHA, true);
+    let made = std::time::SystemTime::now() - Duration::from_secs(3 * 3600 + 5 * 60 + 20);
+    if let Some(d) = o.data.as_mut() {
+        d.base = Some("wpstage-base".to_owned());
+        d.snapshot_time = humantime::format_rfc3339_seconds(made).to_string();
+        d.anonymized_values = 0;
+        d.anonymized_columns = 0;
+    }
+    let md = render(&ctx(), View::Ready(&o));
+    assert_eq!(o.platform, "railway");
+    assert!(
+        md.contains("| **Data** | base snapshot wpstage-base (3h 5m old) of "),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "anonymized once, when the base snapshot `wpstage-base` was made from production \
+             (the same pseudonyms on every base refresh); this copy did not read production."
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("0 values in 0 columns"), "{md}");
+    assert!(md.contains("18,244 production URLs rewritten"), "{md}");
+}

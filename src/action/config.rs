@@ -15,6 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::event::{OperationInput, parse_pr_number};
+use crate::lifecycle::base::DataFrom;
 use crate::postgres::DbUrl;
 
 /// The GitHub environment (deployments) used for every PR unless `github_environment` is set.
@@ -91,6 +92,8 @@ struct RawInputs {
     rewrite_uploads: Option<String>,
     keep_blog_public: Option<String>,
     strict: Option<String>,
+    data_from: Option<String>,
+    base_max_age: Option<String>,
     /// Inputs action.yml does not declare: the runner warns about them and runs anyway, and so
     /// does wpstage (e.g. a `with:` key a newer version added).
     #[serde(flatten)]
@@ -210,6 +213,10 @@ pub struct ActionConfig {
     pub strict: bool,
     /// `with:` keys action.yml does not declare, to be warned about.
     pub unknown_inputs: Vec<String>,
+    /// Where PR data comes from: the base snapshot, production, or `auto`.
+    pub data_from: DataFrom,
+    /// With `auto`, an older base snapshot is not used.
+    pub base_max_age: Duration,
 }
 
 impl ActionConfig {
@@ -364,6 +371,12 @@ impl ActionConfig {
             keep_blog_public: boolean("keep_blog_public", raw.keep_blog_public, false)?,
             strict: boolean("strict", raw.strict, false)?,
             unknown_inputs: raw.unknown.into_keys().collect(),
+            data_from: data_from(raw.data_from)?,
+            base_max_age: duration(
+                "base_max_age",
+                raw.base_max_age,
+                Duration::from_secs(86_400),
+            )?,
         })
     }
 
@@ -520,14 +533,32 @@ fn operation(value: Option<String>) -> Result<OperationInput, ConfigError> {
             Some("down") => OperationInput::Down,
             Some("refresh") => OperationInput::Refresh,
             Some("reap") => OperationInput::Reap,
+            Some("base-refresh") => OperationInput::BaseRefresh,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     input: "operation",
-                    hint: format!("{other:?} is not one of auto, up, down, refresh, reap"),
+                    hint: format!(
+                        "{other:?} is not one of auto, up, down, refresh, reap, base-refresh"
+                    ),
                 });
             }
         },
     )
+}
+
+fn data_from(value: Option<String>) -> Result<DataFrom, ConfigError> {
+    match trimmed(value).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("auto") => Ok(DataFrom::Auto),
+        Some("base") => Ok(DataFrom::Base),
+        Some("production") => Ok(DataFrom::Production),
+        Some(other) => Err(ConfigError::Invalid {
+            input: "data_from",
+            hint: format!(
+                "{other:?} is not one of base, production, auto (auto: the base snapshot when one \
+                 younger than `base_max_age` exists, else production)"
+            ),
+        }),
+    }
 }
 
 fn duration(

@@ -237,3 +237,45 @@ fn every_input_of_action_yml_is_known() {
         vec!["railway_tokne".to_owned()]
     );
 }
+
+#[test]
+fn data_from_and_base_max_age_reach_the_lifecycle_settings() {
+    let cfg = ActionConfig::from_env(&runner_env()).unwrap();
+    assert_eq!(cfg.data_from, DataFrom::Auto);
+    assert_eq!(cfg.base_max_age, Duration::from_secs(86_400));
+    let mut e = with(runner_env(), "INPUT_DATA_FROM", " Base ");
+    e.insert("INPUT_BASE_MAX_AGE".to_owned(), "2d".to_owned());
+    let cfg = ActionConfig::from_env(&e).unwrap();
+    let ds = crate::action::wire::setup(&cfg)
+        .lifecycle_config()
+        .data_source;
+    assert_eq!(ds.from, DataFrom::Base);
+    assert_eq!(ds.max_age, Duration::from_secs(2 * 86_400));
+    assert_eq!(ds.base_name, crate::platform::railway::DEFAULT_BASE_NAME);
+    let cfg = ActionConfig::from_env(&with(runner_env(), "INPUT_DATA_FROM", "production")).unwrap();
+    assert_eq!(cfg.data_from, DataFrom::Production);
+}
+
+#[test]
+fn a_bad_data_from_or_base_max_age_names_the_input_and_the_choices() {
+    let err = ActionConfig::from_env(&with(runner_env(), "INPUT_DATA_FROM", "snapshot"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`data_from` input is invalid"), "{err}");
+    assert!(err.contains("base, production, auto"), "{err}");
+    let err = ActionConfig::from_env(&with(runner_env(), "INPUT_BASE_MAX_AGE", "a day"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`base_max_age` input is invalid"), "{err}");
+}
+
+#[test]
+fn base_refresh_is_an_operation() {
+    let e = with(runner_env(), "INPUT_OPERATION", "base-refresh");
+    let cfg = ActionConfig::from_env(&e).unwrap();
+    assert_eq!(cfg.operation, OperationInput::BaseRefresh);
+    let err = ActionConfig::from_env(&with(runner_env(), "INPUT_OPERATION", "base"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("base-refresh"), "{err}");
+}

@@ -83,6 +83,7 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
                 self.finish(&ctx, Operation::Down, result).await
             }
             Intent::Reap => self.reap(lifecycle).await,
+            Intent::BaseRefresh => self.base_refresh(lifecycle).await,
             Intent::Dispatch { .. } | Intent::Skip(_) | Intent::Ignore(_) => {
                 // Resolved before the lifecycle is built.
                 Ok(ExitCode::SUCCESS)
@@ -354,6 +355,40 @@ impl<'c, 'o, W: Write> Flow<'c, 'o, W> {
         match gh.set_deployment_status(id, &update).await {
             Ok(()) => Ok(()),
             Err(e) => self.github_error(e),
+        }
+    }
+
+    async fn base_refresh<L: Lifecycle>(&mut self, lifecycle: &L) -> anyhow::Result<ExitCode> {
+        self.ui.group("wpstage base refresh")?;
+        let started = std::time::Instant::now();
+        let result = lifecycle.base_refresh().await;
+        self.ui.endgroup()?;
+        match result {
+            Ok(info) => {
+                let outputs = Outputs {
+                    operation: "base-refresh".to_owned(),
+                    environment_name: info.name.clone(),
+                    rows_copied: info.rows.to_string(),
+                    bytes_copied: info.bytes.to_string(),
+                    duration_seconds: format!("{:.1}", started.elapsed().as_secs_f64()),
+                    ..Outputs::default()
+                };
+                outputs.write(self.cfg, &mut self.ui)?;
+                runner_io::write_summary(self.cfg, &self.ui, &runner_io::base_summary(&info))?;
+                let said = format!(
+                    "base snapshot {} refreshed: {} rows in {} tables (production snapshot {})",
+                    info.name, info.rows, info.tables, info.snapshot_time
+                );
+                self.ui
+                    .annotate(Level::Notice, "wpstage base refresh", &said)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                let message = self.ui.secrets().redact(&format!("{e:#}"));
+                self.ui
+                    .annotate(Level::Error, "wpstage base refresh failed", &message)?;
+                Ok(ExitCode::FAILURE)
+            }
         }
     }
 

@@ -130,6 +130,26 @@ pub fn write_summary<W: Write>(
     Ok(())
 }
 
+/// The summary of a base snapshot refresh.
+pub fn base_summary(info: &crate::lifecycle::base::BaseInfo) -> String {
+    let key = if info.key_fingerprint == "random" {
+        "a random key: pseudonyms change with every refresh (set `anonymize_key` to keep them)"
+            .to_owned()
+    } else {
+        format!("the key with fingerprint `{}`", info.key_fingerprint)
+    };
+    format!(
+        "### wpstage: base snapshot refreshed\n\n\
+         `{}` now holds production as of {} ({}): {} rows in {} tables, anonymized with {key}. \
+         PR environments copy it from now on (`data_from` `auto` or `base`).\n",
+        info.name.replace('`', "'"),
+        info.snapshot_time,
+        info.site_url.replace('`', "'"),
+        info.rows,
+        info.tables
+    )
+}
+
 /// The summary of a reap.
 pub fn reap_summary(o: &Outcome) -> String {
     let mut md = String::from("### wpstage: stale staging environments\n\n");

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::seam::{Failure, Lifecycle, ReapRequest, UpRequest};
+use crate::lifecycle::base::BaseInfo;
 use crate::lifecycle::{DataSummary, DeploymentSummary, FidelityIssue, Operation, Outcome};
 use crate::phases::PhaseTime;
 
@@ -15,6 +16,7 @@ pub enum Call {
     Down(u64),
     Refresh(u64),
     Reap(ReapRequest),
+    BaseRefresh,
 }
 
 /// Answers every call with a realistic outcome, or fails `up` at a given step.
@@ -156,5 +158,21 @@ impl Lifecycle for Scripted {
         o.reaped = vec!["pr-3".to_owned(), "pr-9".to_owned()];
         o.duration_seconds = 2.0;
         Ok(o)
+    }
+
+    async fn base_refresh(&self) -> anyhow::Result<BaseInfo> {
+        self.record(Call::BaseRefresh);
+        if let Some(step) = &self.fail_at {
+            anyhow::bail!("scripted failure at {step}");
+        }
+        Ok(BaseInfo {
+            name: "wpstage-base".to_owned(),
+            snapshot_time: "2026-11-27T03:00:12Z".to_owned(),
+            site_url: "https://www.client-site.example".to_owned(),
+            key_fingerprint: "8c1f0e2d4b6a7788".to_owned(),
+            tables: 41,
+            rows: 1_284_517,
+            bytes: 734_003_200,
+        })
     }
 }

@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use crate::lifecycle::Outcome;
+use crate::lifecycle::base::BaseInfo;
 
 pub use crate::lifecycle::{Failure, ReapRequest, UpRequest};
 
@@ -17,4 +18,6 @@ pub trait Lifecycle {
     fn down(&self, pr: u64) -> impl Future<Output = anyhow::Result<Outcome>>;
     fn refresh(&self, pr: u64) -> impl Future<Output = anyhow::Result<Outcome>>;
     fn reap(&self, req: &ReapRequest) -> impl Future<Output = anyhow::Result<Outcome>>;
+    /// `wpstage base refresh`: production copied once, anonymized, into the base snapshot.
+    fn base_refresh(&self) -> impl Future<Output = anyhow::Result<BaseInfo>>;
 }

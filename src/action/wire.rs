@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::commands::Secrets;
 use super::config::ActionConfig;
 use super::seam::{Lifecycle, ReapRequest, UpRequest};
+use crate::lifecycle::base::{BaseInfo, DataSource};
 use crate::lifecycle::{self, LifecycleConfig, Outcome, TransformSettings};
 use crate::platform::SecretSink;
 use crate::platform::railway::RailwayPlatform;
@@ -51,9 +52,11 @@ pub fn setup(cfg: &ActionConfig) -> Setup {
         wait_for_deploy: cfg.wait_for_deploy,
         deploy_timeout: cfg.deploy_timeout,
         ttl: cfg.ttl,
-        // The base snapshot lives on the local platform only so far: on Railway `auto` copies
-        // production.
-        data_source: Default::default(),
+        data_source: DataSource {
+            from: cfg.data_from,
+            base_name: crate::platform::railway::DEFAULT_BASE_NAME.to_owned(),
+            max_age: cfg.base_max_age,
+        },
         overlap_build: cfg.overlap_build,
         healthcheck_path: cfg.healthcheck_path.clone(),
     }
@@ -82,5 +85,8 @@ impl Lifecycle for RailwayLifecycle {
     }
     async fn reap(&self, req: &ReapRequest) -> anyhow::Result<Outcome> {
         lifecycle::reap(&self.platform, &self.cfg, req).await
+    }
+    async fn base_refresh(&self) -> anyhow::Result<BaseInfo> {
+        lifecycle::base::refresh_apart(&self.platform, &self.cfg).await
     }
 }

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::lifecycle_cmd::{LifecycleArgs, PlatformArgs, PlatformKind, setup};
 use super::{ReportFormat, parse_duration};
 use crate::lifecycle::base::{self, BaseInfo, DataFrom, DataSource};
+use crate::platform::SecretSink;
 
 #[derive(Debug, Args)]
 pub struct BaseArgs {
@@ -17,7 +18,8 @@ pub struct BaseArgs {
 #[derive(Debug, Subcommand)]
 enum BaseAction {
     /// Copy production once, anonymized and with the staging safety settings, into the base
-    /// snapshot that `up` and `refresh` clone PR databases from (`--data-from base|auto`).
+    /// snapshot that `up` and `refresh` make PR databases from (`--data-from base|auto`); on
+    /// Railway it lives in an environment of its own holding only the database.
     Refresh(BaseRefreshArgs),
 }
 
@@ -52,20 +54,25 @@ pub struct DataFromArgs {
     /// With `--data-from auto`, an older base is not used.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     base_max_age: Duration,
-    /// The base snapshot's database on the staging server.
-    #[arg(long, default_value = "wpstage_base", value_parser = parse_base_name)]
-    base_name: String,
+    /// The base snapshot's name: local: its database on the staging server [default:
+    /// wpstage_base]; railway: its environment [default: wpstage-base].
+    #[arg(long, value_parser = parse_base_name)]
+    base_name: Option<String>,
 }
 
 impl DataFromArgs {
-    pub fn settings(&self) -> DataSource {
+    pub fn settings(&self, platform: PlatformKind) -> DataSource {
+        let default = match platform {
+            PlatformKind::Local => DataSource::default().base_name,
+            PlatformKind::Railway => crate::platform::railway::DEFAULT_BASE_NAME.to_owned(),
+        };
         DataSource {
             from: match self.data_from {
                 DataFromArg::Base => DataFrom::Base,
                 DataFromArg::Production => DataFrom::Production,
                 DataFromArg::Auto => DataFrom::Auto,
             },
-            base_name: self.base_name.clone(),
+            base_name: self.base_name.clone().unwrap_or(default),
             max_age: self.base_max_age,
         }
     }
@@ -93,13 +100,18 @@ pub async fn run(args: BaseArgs) -> anyhow::Result<()> {
 }
 
 async fn refresh(args: BaseRefreshArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.platform.platform == PlatformKind::Local,
-        "`wpstage base refresh` works on the local platform only so far (--platform local)"
-    );
-    let cfg = setup(&args.platform, &args.lifecycle)?.lifecycle_config();
-    let local = super::lifecycle_cmd::local_platform(&args.platform)?;
-    let info = base::refresh_base(&cfg, &local.source, &local.server).await?;
+    let setup = setup(&args.platform, &args.lifecycle)?;
+    let cfg = setup.lifecycle_config();
+    let info = match args.platform.platform {
+        PlatformKind::Local => {
+            let local = super::lifecycle_cmd::local_platform(&args.platform)?;
+            base::refresh_base(&cfg, &local.source, &local.server).await?
+        }
+        PlatformKind::Railway => {
+            let railway = setup.railway_platform(SecretSink::default())?;
+            base::refresh_apart(&railway, &cfg).await?
+        }
+    };
     match args.lifecycle.report {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&info))?),
         ReportFormat::Text => print!("{}", text(&info)),

@@ -228,7 +228,7 @@ pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Se
         wait_for_deploy: !args.no_wait,
         deploy_timeout: args.deploy_timeout,
         ttl: args.ttl,
-        data_source: args.data_from.settings(),
+        data_source: args.data_from.settings(platform.platform),
         overlap_build: args.overlap_build,
         healthcheck_path: args.healthcheck_path.clone(),
     })

@@ -137,7 +137,7 @@ pub async fn is_synced(staging: &DbUrl) -> anyhow::Result<bool> {
 }
 
 /// Records that `staging` now holds a finished copy (see [`is_synced`]).
-async fn mark_synced(staging: &DbUrl, at: &str) -> anyhow::Result<()> {
+pub(crate) async fn mark_synced(staging: &DbUrl, at: &str) -> anyhow::Result<()> {
     let client = connect(staging, Side::Target).await?;
     let sql = format!(
         "ALTER DATABASE {} SET {SYNCED_SETTING} = {}",
@@ -175,20 +175,25 @@ pub async fn copy(
     let random_key = transforms.random_key();
     let snapshot_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     tracing::info!(from = site_url, to = preview_url, "copying production data");
-    let opts = SyncOptions {
+    let opts = sync_options(cfg, source, staging);
+    let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
+    mark_synced(staging, &snapshot_time).await?;
+    let summary = summarize(&report, snapshot_time, cfg.transforms.anonymize, random_key);
+    Ok((report, summary))
+}
+
+/// The sync settings of a lifecycle copy from `source` into `target`.
+pub(crate) fn sync_options(cfg: &LifecycleConfig, source: &DbUrl, target: &DbUrl) -> SyncOptions {
+    SyncOptions {
         source: source.clone(),
-        target: staging.clone(),
+        target: target.clone(),
         jobs: cfg.jobs,
         pg_dump: cfg.pg_dump.clone(),
         progress_every: cfg.progress_every,
         split_larger_than: 64 << 20,
         dry_run: false,
         waste: Default::default(),
-    };
-    let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
-    mark_synced(staging, &snapshot_time).await?;
-    let summary = summarize(&report, snapshot_time, cfg.transforms.anonymize, random_key);
-    Ok((report, summary))
+    }
 }
 
 /// The numbers of a sync report that the PR comment shows.

@@ -317,13 +317,8 @@ pub(super) async fn copy_production(
     preview: &str,
     outcome: &mut Outcome,
 ) -> Result<(), (String, anyhow::Error)> {
-    let from_base = super::base::copy_from_base(
-        platform.name(),
-        cfg,
-        staging,
-        preview,
-        &mut outcome.warnings,
-    );
+    let from_base =
+        super::base::copy_from_base(platform, cfg, staging, preview, &mut outcome.warnings);
     if let Some(summary) = from_base.await.map_err(at("data copy"))? {
         outcome.data = Some(summary);
         return Ok(());

@@ -297,4 +297,29 @@ pub trait Platform: Send + Sync {
 
     /// API requests so far.
     fn api_use(&self) -> ApiUse;
+
+    /// Where the base snapshot `name` lives, for `up` and `refresh` to read it.
+    fn base_home(&self, _name: &str) -> impl Future<Output = anyhow::Result<BaseHome>> + Send {
+        async { Ok(BaseHome::StagingServer) }
+    }
+
+    /// The database to build the base snapshot `name` in, made ready (Railway: an environment of
+    /// its own holding only the database service, created if missing). `None`: the platform
+    /// keeps the base on the staging server beside the PR databases.
+    fn prepare_base_database(
+        &self,
+        _name: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<DbUrl>>> + Send {
+        async { Ok(None) }
+    }
+}
+
+/// Where a platform keeps the base snapshot.
+#[derive(Debug, Clone)]
+pub enum BaseHome {
+    /// A database of the base's name on the staging server, cloned as a template (local).
+    StagingServer,
+    /// A database apart from the PR databases' servers (Railway: the base environment's own),
+    /// streamed into each PR database; `None` when there is none yet.
+    Apart(Option<Box<DbUrl>>),
 }

@@ -4,6 +4,7 @@
 mod adopt;
 mod app;
 mod app_db;
+mod base_env;
 mod database;
 mod db_vars;
 mod detect;
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::OnceCell;
 
+pub use base_env::{DEFAULT_BASE_NAME, NotBase};
 pub use detect::{DetectError, Roles, ServiceRef};
 pub use fidelity::{EnvShape, MARKER_VARIABLES};
 pub use wait::PollPolicy;

@@ -154,11 +154,34 @@ impl RailwayClient {
         name: &str,
         source_environment_id: &str,
     ) -> Result<Environment, RailwayError> {
+        self.duplicate_environment(project_id, name, source_environment_id, true)
+            .await
+    }
+
+    /// Like [`Self::create_environment`], but the environment is a lasting one (not ephemeral):
+    /// the base snapshot's home.
+    pub async fn create_lasting_environment(
+        &self,
+        project_id: &str,
+        name: &str,
+        source_environment_id: &str,
+    ) -> Result<Environment, RailwayError> {
+        self.duplicate_environment(project_id, name, source_environment_id, false)
+            .await
+    }
+
+    async fn duplicate_environment(
+        &self,
+        project_id: &str,
+        name: &str,
+        source_environment_id: &str,
+        ephemeral: bool,
+    ) -> Result<Environment, RailwayError> {
         let input = json!({ "input": {
             "projectId": project_id,
             "name": name,
             "sourceEnvironmentId": source_environment_id,
-            "ephemeral": true,
+            "ephemeral": ephemeral,
             "skipInitialDeploys": true,
             "applyChangesInBackground": false,
         }});

@@ -15,7 +15,7 @@ use crate::support::{SITE_URL, client, clusters, fresh_db, strings, table_digest
 const KEY: &str = "base-test anonymization key, long enough to be recognisable";
 
 /// A production database of its own (the tests drop it), generated like the shared one.
-async fn own_source(name: &str) -> DbUrl {
+pub async fn own_source(name: &str) -> DbUrl {
     let url = fresh_db(&clusters().prod, name).await;
     let spec = wpstage::generate::GenerateSpec {
         target_bytes: 10_000_000,
@@ -327,13 +327,13 @@ async fn the_binary_refreshes_the_base_and_up_reports_it() {
     let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(outcome["data"]["base"], "basecli_base", "{stdout}");
     assert_eq!(outcome["data"]["snapshot_time"], refreshed["snapshot_time"]);
-    // Railway keeps no base yet: asking for one is a clear usage error, before any request.
+    // On Railway the base needs the project: a clear error before any request.
     let (code, _, stderr) = crate::support::run_cli(
         &["base", "refresh", "--platform", "railway"],
         &[("RAILWAY_API_TOKEN", "t")],
     );
     assert_ne!(code, 0);
-    assert!(stderr.contains("local platform only"), "{stderr}");
+    assert!(stderr.contains("Railway needs the project id"), "{stderr}");
     let mut args = vec!["down", "--pr", "9"];
     args.extend(common);
     assert_eq!(crate::support::run_cli(&args, &env).0, 0);

@@ -7,7 +7,7 @@ use crate::lifecycle_railway::{Rig, calls_in, site_urls};
 use crate::railway_sim::{ACCOUNT_TOKEN, SimOptions};
 use crate::support::{clusters, run_cli};
 
-async fn cli(rig: &Rig, args: &[&str]) -> (i32, String, String) {
+pub async fn cli(rig: &Rig, args: &[&str]) -> (i32, String, String) {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let env = [
         ("RAILWAY_API_TOKEN", ACCOUNT_TOKEN.to_owned()),

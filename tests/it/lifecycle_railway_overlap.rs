@@ -121,8 +121,9 @@ async fn without_the_flag_up_sends_what_it_always_sent() {
 }
 
 /// A fresh `up` without `--overlap-build` (deployment polls left out), as it was before the
-/// flag existed: environment, domain, database (its deploy), the production lookup of the
-/// copy, app variables, source, the app's deploy, then the fidelity check.
+/// flag existed: environment, domain, database (its deploy), the copy's lookups (the base
+/// snapshot's environment for `--data-from auto`, then production), app variables, source, the
+/// app's deploy, then the fidelity check.
 const PLAIN_UP: &[&str] = &[
     "ListEnvironments",
     "CreateEnvironment",
@@ -143,6 +144,7 @@ const PLAIN_UP: &[&str] = &[
     "EnvironmentServices",
     "DeployServiceInstance",
     "Variables",
+    "ListEnvironments",
     "Variables",
     "Variables",
     "UpsertVariables",
@@ -163,12 +165,12 @@ const PLAIN_UP: &[&str] = &[
 ];
 
 /// [`PLAIN_UP`] as `--overlap-build` sends it: the app's healthcheck is read and set and its
-/// deploy started before the copy's production lookup (the `Variables` right after the
-/// database's deploy).
+/// deploy started before the copy's lookups (the base's `ListEnvironments` and production's
+/// `Variables` after the database's deploy and its public URL).
 fn overlapped_up() -> Vec<&'static str> {
     let mut ops = PLAIN_UP.to_vec();
     let db_deploy = position(&ops, "DeployServiceInstance");
-    let lookup = ops.remove(db_deploy + 1);
+    let lookup: Vec<&str> = ops.drain(db_deploy + 2..db_deploy + 4).collect();
     let app_deploy = ops
         .iter()
         .rposition(|o| *o == "DeployServiceInstance")
@@ -177,7 +179,7 @@ fn overlapped_up() -> Vec<&'static str> {
         app_deploy..app_deploy,
         ["ServiceInstanceHealthcheck", "UpdateServiceInstance"],
     );
-    ops.insert(app_deploy + 3, lookup);
+    ops.splice(app_deploy + 3..app_deploy + 3, lookup);
     ops
 }
 

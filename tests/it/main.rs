@@ -8,6 +8,7 @@ mod action_examples;
 mod action_github;
 mod action_secrets;
 mod base_local;
+mod base_railway;
 mod cli_railway;
 mod cli_usage;
 mod cluster_stop;

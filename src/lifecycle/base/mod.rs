@@ -1,12 +1,16 @@
 //! The base snapshot: production copied once, anonymized and with the staging safety settings,
 //! into a database (`wpstage_base` by default) on the staging server. PR databases are then made
 //! from it without reading production again: a file-level clone plus an in-place URL rewrite.
+//! A platform may keep the base apart instead (Railway: an environment of its own); see `apart.rs`.
 //!
 //! The base's facts live in its database comment, readable without connecting to it (a template
 //! must have no sessions while it is copied):
 //! `wpstage:base snapshot=<RFC 3339> site=<production URL> key=<fingerprint> tables=… rows=… bytes=…`.
 
+mod apart;
 pub mod rewrite;
+
+pub use apart::refresh_apart;
 
 use std::time::{Duration, SystemTime};
 
@@ -20,8 +24,9 @@ use super::config::LifecycleConfig;
 use super::data;
 use super::outcome::DataSummary;
 use crate::platform::local_template::{clone_database, database_comment, drop_database, swap_in};
+use crate::platform::{BaseHome, Platform};
 use crate::postgres::{DbUrl, Side, connect, quote_ident, quote_literal, server_major};
-use crate::sync::{SyncOptions, Transforms, sync};
+use crate::sync::{Transforms, sync};
 
 const BASE_MARKER: &str = "wpstage:base";
 const BUILDING_MARKER: &str = "wpstage:base-building";
@@ -165,11 +170,26 @@ pub async fn refresh_base(
     source: &DbUrl,
     server: &DbUrl,
 ) -> anyhow::Result<BaseInfo> {
-    let name = cfg.data_source.base_name.clone();
+    refresh_into(cfg, source, server, &cfg.data_source.base_name, true).await
+}
+
+/// Builds the base in a new database beside `name` on the server `server` reaches and swaps it
+/// in when complete. `guard`: a database `name` that is not a base wpstage made is refused (off
+/// where the whole server is wpstage's, as the Railway base environment's is).
+async fn refresh_into(
+    cfg: &LifecycleConfig,
+    source: &DbUrl,
+    server: &DbUrl,
+    name: &str,
+    guard: bool,
+) -> anyhow::Result<BaseInfo> {
+    let name = name.to_owned();
     let building = format!("{name}_building");
     let admin = connect(server, Side::Target).await?;
     let major = server_major(&admin, server, Side::Target).await?;
-    find_base(&admin, &name).await?;
+    if guard {
+        find_base(&admin, &name).await?;
+    }
     if let Some(comment) = database_comment(&admin, &building).await? {
         anyhow::ensure!(
             comment == BUILDING_MARKER,
@@ -229,16 +249,7 @@ async fn fill_base(
     // No URL rewrite: the base keeps production's URL, each PR copy rewrites it to its own.
     let transforms = crate::pipeline::build(&cfg.transforms, &[])?;
     let snapshot_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let opts = SyncOptions {
-        source: source.clone(),
-        target: target.clone(),
-        jobs: cfg.jobs,
-        pg_dump: cfg.pg_dump.clone(),
-        progress_every: cfg.progress_every,
-        split_larger_than: 64 << 20,
-        dry_run: false,
-        waste: Default::default(),
-    };
+    let opts = data::sync_options(cfg, source, target);
     let report = sync(&opts, Some(transforms as std::sync::Arc<dyn Transforms>)).await?;
     Ok(BaseInfo {
         name: name.to_owned(),
@@ -252,15 +263,33 @@ async fn fill_base(
 }
 
 /// Makes `staging` from the base when the settings and the base allow it: `Ok(None)` means
-/// "copy from production". Only the local platform keeps a base so far.
+/// "copy from production". A base on the staging server is cloned; one kept apart (Railway) is
+/// streamed.
 pub async fn copy_from_base(
-    platform: &str,
+    platform: &impl Platform,
     cfg: &LifecycleConfig,
     staging: &DbUrl,
     preview: &str,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<DataSummary>> {
-    let Some((admin, base)) = usable_base(platform, cfg, staging, warnings).await? else {
+    let ds = &cfg.data_source;
+    if ds.from == DataFrom::Production {
+        return Ok(None);
+    }
+    let home = match platform.base_home(&ds.base_name).await {
+        Ok(home) => home,
+        Err(e) if ds.from == DataFrom::Auto => {
+            warnings.push(format!(
+                "could not look for a base snapshot ({e:#}); copied from production"
+            ));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if let BaseHome::Apart(url) = home {
+        return apart::copy_from(cfg, url.map(|u| *u), staging, preview, warnings).await;
+    }
+    let Some((admin, base)) = usable_base(cfg, staging, warnings).await? else {
         return Ok(None);
     };
     let stats = clone_rewritten(&admin, cfg, &base, staging, preview).await?;
@@ -286,21 +315,11 @@ pub async fn copy_from_base(
 /// (copy from production) when `--data-from` allows falling back; a reason to fall back or to
 /// refresh the base goes to `warnings`.
 async fn usable_base(
-    platform: &str,
     cfg: &LifecycleConfig,
     staging: &DbUrl,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<(Client, BaseInfo)>> {
     let ds = &cfg.data_source;
-    match (ds.from, platform) {
-        (DataFrom::Production, _) => return Ok(None),
-        (DataFrom::Auto, p) if p != "local" => return Ok(None),
-        (DataFrom::Base, p) if p != "local" => anyhow::bail!(
-            "--data-from base works on the local platform only so far; use --data-from \
-             production (or auto) on {p}"
-        ),
-        _ => {}
-    }
     let admin = match connect(&staging.with_dbname("postgres"), Side::Target).await {
         Ok(c) => c,
         Err(e) if ds.from == DataFrom::Auto => {
@@ -320,25 +339,31 @@ async fn usable_base(
         );
         return Ok(None);
     };
+    Ok(fresh_enough(ds, &base, warnings).then_some((admin, base)))
+}
+
+/// Whether `base` may be used: with `auto`, a base older than the maximum age is not (copy from
+/// production); with `base` it is, with a warning to refresh it.
+fn fresh_enough(ds: &DataSource, base: &BaseInfo, warnings: &mut Vec<String>) -> bool {
     let age = base.age();
-    if age > ds.max_age {
-        if ds.from == DataFrom::Auto {
-            warnings.push(format!(
-                "the base snapshot {} is {} old (more than --base-max-age {}); copied from \
-                 production instead",
-                base.name,
-                humantime::format_duration(Duration::from_secs(age.as_secs())),
-                humantime::format_duration(ds.max_age)
-            ));
-            return Ok(None);
-        }
-        warnings.push(format!(
-            "the base snapshot {} is {} old; refresh it with `wpstage base refresh`",
-            base.name,
-            humantime::format_duration(Duration::from_secs(age.as_secs()))
-        ));
+    if age <= ds.max_age {
+        return true;
     }
-    Ok(Some((admin, base)))
+    let age = humantime::format_duration(Duration::from_secs(age.as_secs()));
+    if ds.from == DataFrom::Auto {
+        warnings.push(format!(
+            "the base snapshot {} is {age} old (more than --base-max-age {}); copied from \
+             production instead",
+            base.name,
+            humantime::format_duration(ds.max_age)
+        ));
+        return false;
+    }
+    warnings.push(format!(
+        "the base snapshot {} is {age} old; refresh it with `wpstage base refresh`",
+        base.name
+    ));
+    true
 }
 
 /// Clones `base` beside `staging`, rewrites its URLs to `preview` and swaps it in; an

@@ -57,14 +57,7 @@ pub async fn rewrite_in_place(
     jobs: usize,
 ) -> anyhow::Result<RewriteStats> {
     let rewrite_guid = settings.rewrite_guid;
-    let settings = TransformSettings {
-        anonymize: false,
-        keep_blog_public: settings.keep_blog_public,
-        rewrite_guid,
-        uploads_url: settings.uploads_url.clone(),
-        rewrite_uploads: settings.rewrite_uploads,
-        ..TransformSettings::default()
-    };
+    let settings = url_only(settings);
     let transforms = crate::pipeline::build(&settings, &[(from.to_owned(), to.to_owned())])?;
     let needle = host_core(from)?;
     let control = connect(db, Side::Target).await?;
@@ -101,6 +94,20 @@ pub async fn rewrite_in_place(
         .await?;
     stats.transform_report = transforms.report();
     Ok(stats)
+}
+
+/// The transform settings for a copy of the base: the URL rewrite and the staging safety
+/// settings only, no anonymization (the base is anonymized already, so the leak check, which
+/// compares with the originals it reads, has nothing to compare).
+pub(super) fn url_only(settings: &TransformSettings) -> TransformSettings {
+    TransformSettings {
+        anonymize: false,
+        keep_blog_public: settings.keep_blog_public,
+        rewrite_guid: settings.rewrite_guid,
+        uploads_url: settings.uploads_url.clone(),
+        rewrite_uploads: settings.rewrite_uploads,
+        ..TransformSettings::default()
+    }
 }
 
 fn queue_len<T>(queue: &Mutex<VecDeque<T>>) -> usize {

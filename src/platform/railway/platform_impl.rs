@@ -24,15 +24,10 @@ impl Platform for RailwayPlatform {
 
     #[instrument(skip(self))]
     async fn find_environment(&self, name: &str) -> anyhow::Result<Option<EnvRef>> {
-        let envs = self.client.environments(self.project()).await?;
-        self.remember_source(&envs);
-        let Some(env) = envs.into_iter().find(|e| e.name == name) else {
-            return Ok(None);
-        };
-        match self.marker(&env.id).await? {
+        match self.environment_named(name).await? {
             None => Ok(None),
-            Some(vars) if parse_marker(&vars) => Ok(Some(to_ref(&env))),
-            Some(vars) => Ok(Some(self.adopt(&env, &vars).await?)),
+            Some((env, vars)) if parse_marker(&vars) => Ok(Some(to_ref(&env))),
+            Some((env, vars)) => Ok(Some(self.adopt(&env, &vars).await?)),
         }
     }
 
@@ -280,6 +275,18 @@ impl Platform for RailwayPlatform {
         Ok(fidelity::compare(&source_shape, &pr_shape, overrides))
     }
 
+    #[instrument(skip(self))]
+    async fn base_home(&self, name: &str) -> anyhow::Result<crate::platform::BaseHome> {
+        Ok(crate::platform::BaseHome::Apart(
+            self.base_database(name).await?.map(Box::new),
+        ))
+    }
+
+    #[instrument(skip(self))]
+    async fn prepare_base_database(&self, name: &str) -> anyhow::Result<Option<DbUrl>> {
+        Ok(Some(self.prepare_base(name).await?))
+    }
+
     fn api_use(&self) -> ApiUse {
         let count = self.client.request_count();
         ApiUse {
@@ -289,7 +296,7 @@ impl Platform for RailwayPlatform {
     }
 }
 
-fn to_ref(env: &Environment) -> EnvRef {
+pub(super) fn to_ref(env: &Environment) -> EnvRef {
     EnvRef {
         id: env.id.clone(),
         name: env.name.clone(),

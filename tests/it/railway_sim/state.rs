@@ -437,6 +437,13 @@ impl State {
                 let patch = a("patch");
                 let services = patch["services"].as_object().cloned().unwrap_or_default();
                 for (service, config) in services {
+                    if config["isDeleted"].as_bool() == Some(true) {
+                        // The service leaves this environment only; its other instances stay.
+                        self.instance_mut(&env, &service)?;
+                        self.instances
+                            .retain(|i| !(i.env_id == env && i.service_id == service));
+                        continue;
+                    }
                     let inst = self.instance_mut(&env, &service)?;
                     if let Some(branch) = config.pointer("/source/branch").and_then(Value::as_str) {
                         inst.branch = Some(branch.to_owned());
