@@ -380,6 +380,16 @@ async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_i
         .await
     };
     assert_eq!(compression().await, ["pglz"]);
+    let index_defs = || async {
+        strings(
+            &db,
+            "SELECT pg_get_indexdef(indexrelid) || ' valid=' || indisvalid FROM pg_index \
+             WHERE indrelid = 'pages'::regclass ORDER BY 1",
+        )
+        .await
+    };
+    let indexes_before = index_defs().await;
+    let title_index = oid("pages_title").await;
     let untouched = strings(
         &db,
         "SELECT url || title FROM pages WHERE id % 10 = 0 ORDER BY id",
@@ -435,4 +445,15 @@ async fn a_table_whose_rows_mostly_change_is_refilled_in_place_keeping_what_it_i
     // Rewritten rows are written with the loading settings of a full copy: lz4, cheaper to
     // compress than the default pglz (Debian's PostgreSQL is built with it).
     assert_eq!(compression().await, ["lz4"]);
+    // The secondary index was dropped for the refill and built again, the same as before.
+    assert_eq!(index_defs().await, indexes_before);
+    assert_ne!(
+        oid("pages_title").await,
+        title_index,
+        "the index was not rebuilt"
+    );
+    assert_eq!(
+        strings(&db, "SELECT id::text FROM pages WHERE title = 'title 7'").await,
+        ["7"]
+    );
 }
