@@ -91,6 +91,8 @@ struct RawInputs {
     rewrite_uploads: Option<String>,
     keep_blog_public: Option<String>,
     strict: Option<String>,
+    copy_in: Option<String>,
+    copy_image: Option<String>,
     /// Inputs action.yml does not declare: the runner warns about them and runs anyway, and so
     /// does wpstage (e.g. a `with:` key a newer version added).
     #[serde(flatten)]
@@ -210,6 +212,8 @@ pub struct ActionConfig {
     pub strict: bool,
     /// `with:` keys action.yml does not declare, to be warned about.
     pub unknown_inputs: Vec<String>,
+    /// Where the data copy runs (`copy_in`, with `copy_image`).
+    pub copy_in: crate::lifecycle::copy_in::CopyIn,
 }
 
 impl ActionConfig {
@@ -364,6 +368,14 @@ impl ActionConfig {
             keep_blog_public: boolean("keep_blog_public", raw.keep_blog_public, false)?,
             strict: boolean("strict", raw.strict, false)?,
             unknown_inputs: raw.unknown.into_keys().collect(),
+            copy_in: crate::lifecycle::copy_in::CopyIn::parse(
+                raw.copy_in.as_deref().unwrap_or_default(),
+                raw.copy_image.as_deref(),
+            )
+            .map_err(|hint| ConfigError::Invalid {
+                input: "copy_in",
+                hint,
+            })?,
         })
     }
 

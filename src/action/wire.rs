@@ -56,6 +56,7 @@ pub fn setup(cfg: &ActionConfig) -> Setup {
         data_source: Default::default(),
         overlap_build: cfg.overlap_build,
         healthcheck_path: cfg.healthcheck_path.clone(),
+        copy_in: cfg.copy_in.clone(),
     }
 }
 

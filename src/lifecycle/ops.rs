@@ -328,6 +328,11 @@ pub(super) async fn copy_production(
         outcome.data = Some(summary);
         return Ok(());
     }
+    let inside = super::copy_in::copy_inside(platform, cfg, preview, outcome);
+    if let Some(summary) = inside.await.map_err(at("data copy"))? {
+        outcome.data = Some(summary);
+        return Ok(());
+    }
     let source = platform
         .source_database()
         .await

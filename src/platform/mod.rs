@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+pub mod copy_job;
 mod deployment;
 pub mod railway;
 
@@ -297,4 +298,21 @@ pub trait Platform: Send + Sync {
 
     /// API requests so far.
     fn api_use(&self) -> ApiUse;
+
+    /// Runs the data copy `job` inside `env` (`--copy-in railway`), next to its database, and
+    /// returns its report. The platform removes whatever it created for the job, whatever the
+    /// result.
+    fn run_copy_job(
+        &self,
+        _env: &EnvRef,
+        _job: &copy_job::CopyJob,
+    ) -> impl Future<Output = anyhow::Result<copy_job::CopyRun>> + Send {
+        let name = self.name();
+        async move {
+            anyhow::bail!(
+                "the {name} platform cannot run the data copy inside the environment; use \
+                 --copy-in runner"
+            )
+        }
+    }
 }

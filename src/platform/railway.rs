@@ -4,6 +4,7 @@
 mod adopt;
 mod app;
 mod app_db;
+mod copy_in;
 mod database;
 mod db_vars;
 mod detect;
