@@ -158,3 +158,76 @@ async fn a_failing_copy_inside_fails_up_with_its_message_and_rolls_back() {
     assert_eq!(rig.sim.count("ServiceDelete"), 1);
     assert_eq!(rig.sim.state().deleted_services.len(), 1);
 }
+
+/// `wpstage up --copy-in railway` (the real binary) told to stop while the copy runs: it
+/// removes the copy service, rolls the new environment back and fails.
+#[tokio::test]
+async fn a_cancelled_up_removes_the_copy_service_and_the_environment() {
+    let rig = Rig::start(SimOptions {
+        instant_deploys: true,
+        ..SimOptions::default()
+    })
+    .await;
+    // Holds the copy back: its schema dump waits for this lock.
+    let locker = client(&rig.prod).await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE wp_posts IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut up = tokio::process::Command::new(env!("CARGO_BIN_EXE_wpstage"))
+        .args([
+            "up",
+            "--platform",
+            "railway",
+            "--pr",
+            "34",
+            "--sha",
+            "c0ffee4",
+            "--jobs",
+            "2",
+            "--copy-in",
+            "railway",
+            "--copy-image",
+            IMAGE,
+        ])
+        .env("RAILWAY_API_TOKEN", crate::railway_sim::ACCOUNT_TOKEN)
+        .env("RAILWAY_PROJECT_ID", &rig.seed.project_id)
+        .env("WPSTAGE_RAILWAY_ENDPOINT", rig.sim.endpoint.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while rig.sim.copy_runs().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "the copy never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Into its wait for the copy's log.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = up.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let status = up.wait().await.unwrap();
+        let mut stderr = String::new();
+        if let Some(mut e) = up.stderr.take() {
+            tokio::io::AsyncReadExt::read_to_string(&mut e, &mut stderr)
+                .await
+                .unwrap();
+        }
+        (status, stderr)
+    })
+    .await
+    .expect("up ends after SIGTERM");
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    let (status, stderr) = output;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cancelled (SIGTERM)"), "{stderr}");
+    assert!(stderr.contains("was removed"), "{stderr}");
+    assert_eq!(rig.sim.count("ServiceDelete"), 1);
+    assert_eq!(rig.envs_named("pr-34"), 0, "{stderr}");
+}
