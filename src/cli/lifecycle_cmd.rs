@@ -208,6 +208,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 
 /// Every lifecycle setting the flags give, for the shared builder.
 pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Setup> {
+    if args.copy_in == "railway" && platform.platform != PlatformKind::Railway {
+        anyhow::bail!(
+            "--copy-in railway runs the copy inside a Railway environment; with --platform \
+             local drop it (the copy then runs here)"
+        );
+    }
     Ok(Setup {
         railway: RailwaySetup {
             token: platform
