@@ -231,3 +231,28 @@ async fn a_cancelled_up_removes_the_copy_service_and_the_environment() {
     assert_eq!(rig.sim.count("ServiceDelete"), 1);
     assert_eq!(rig.envs_named("pr-34"), 0, "{stderr}");
 }
+
+#[tokio::test]
+async fn refresh_with_the_copy_inside_replaces_the_pr_data() {
+    let rig = Rig::start(SimOptions::default()).await;
+    lifecycle::up(&rig.platform(), &cfg(), &up_req(35, "c0ffee5"))
+        .await
+        .unwrap();
+    let db = rig.sim.database("pr-35").unwrap();
+    client(&db)
+        .await
+        .batch_execute("DELETE FROM wp_users")
+        .await
+        .unwrap();
+    let outcome = lifecycle::refresh(&rig.platform(), &railway_cfg(), 35)
+        .await
+        .unwrap();
+    assert_fresh_copy(&rig, &outcome).await;
+    let runs = rig.sim.copy_runs();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (runs[0].environment.as_str(), runs[0].exit_code),
+        ("pr-35", Some(0))
+    );
+    assert!(!rig.sim.service_names("pr-35").contains(&runs[0].service));
+}

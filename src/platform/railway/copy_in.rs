@@ -131,17 +131,20 @@ impl RailwayPlatform {
             let status = self.client.deployment(deployment).await?.status;
             let lines = self.client.deployment_logs(deployment).await?;
             for line in lines.iter().skip(seen) {
-                match marked(&line.message) {
-                    Some(Ok(report)) => return Ok(Ended::Report(report.to_owned())),
-                    Some(Err(error)) => return Ok(Ended::Failed(error.to_owned())),
-                    None => {
-                        info!("copy: {}", line.message.trim_end());
-                        tail.push(line.message.trim_end().to_owned());
-                        if tail.len() > TAIL_LINES {
-                            tail.remove(0);
-                        }
+                if marked(&line.message).is_none() {
+                    info!("copy: {}", line.message.trim_end());
+                    tail.push(line.message.trim_end().to_owned());
+                    if tail.len() > TAIL_LINES {
+                        tail.remove(0);
                     }
                 }
+            }
+            // Every line, not only the new ones: should Railway return the newest lines of a
+            // longer log, the marked line is still among them.
+            match lines.iter().find_map(|l| marked(&l.message)) {
+                Some(Ok(report)) => return Ok(Ended::Report(report.to_owned())),
+                Some(Err(error)) => return Ok(Ended::Failed(error.to_owned())),
+                None => {}
             }
             seen = seen.max(lines.len());
             if status.is_failed() {
