@@ -58,7 +58,9 @@ impl CopyIn {
 /// the one `action.yml` runs (a test keeps the two equal).
 pub const DEFAULT_COPY_IMAGE: &str = concat!("ghcr.io/OWNER/wpstage:", env!("CARGO_PKG_VERSION"));
 
-/// What the job's container runs: the binary where the image puts it.
+/// What the job's container runs: the binary where the image puts it. Railway runs a start
+/// command of an image service in exec form in place of the image's ENTRYPOINT (its docs, "Set a
+/// Start Command"), so no shell and no `action` entrypoint in front of it.
 pub const JOB_COMMAND: &str = "/usr/local/bin/wpstage copy-in";
 
 /// How long the job may run before `up` gives up on it.
@@ -259,6 +261,20 @@ mod tests {
             CopyIn::parse("cloud", None)
                 .unwrap_err()
                 .contains("railway")
+        );
+    }
+
+    #[test]
+    fn the_job_command_is_where_the_image_puts_the_binary() {
+        let dockerfile =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile"))
+                .expect("Dockerfile");
+        let binary = JOB_COMMAND.split_whitespace().next().unwrap();
+        assert!(
+            dockerfile
+                .lines()
+                .any(|l| l.starts_with("COPY") && l.trim_end().ends_with(&format!(" {binary}"))),
+            "the Dockerfile copies no binary to {binary}"
         );
     }
 
