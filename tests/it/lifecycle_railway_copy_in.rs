@@ -12,8 +12,8 @@ use wpstage::postgres::DbUrl;
 
 use crate::copy_in_relay::Relay;
 use crate::lifecycle_railway::{Rig, assert_fresh_copy, cfg, failure, up_req};
-use crate::railway_sim::SimOptions;
-use crate::support::{client, strings};
+use crate::railway_sim::{Sim, SimOptions};
+use crate::support::{client, clusters, fresh_db, strings};
 
 /// The image the simulator runs as wpstage (any `…/wpstage:<tag>`).
 const IMAGE: &str = "wpstage:sim";
@@ -163,15 +163,34 @@ async fn a_failing_copy_inside_fails_up_with_its_message_and_rolls_back() {
 /// removes the copy service, rolls the new environment back and fails.
 #[tokio::test]
 async fn a_cancelled_up_removes_the_copy_service_and_the_environment() {
-    let rig = Rig::start(SimOptions {
+    // A production of its own: the lock below would hold back every other test's copy of a
+    // shared one (and, queued behind their snapshots, deadlock with them).
+    let sim = Sim::start(SimOptions {
         instant_deploys: true,
         ..SimOptions::default()
     })
     .await;
+    let prod = fresh_db(&clusters().prod, "copy_cancel").await;
+    client(&prod)
+        .await
+        .batch_execute(
+            "CREATE TABLE wp_options (option_id serial PRIMARY KEY, option_name text, \
+               option_value text); \
+             INSERT INTO wp_options (option_name, option_value) \
+               VALUES ('home', 'https://shop.example'), ('siteurl', 'https://shop.example'); \
+             CREATE TABLE wp_posts (id int PRIMARY KEY, guid text); \
+             INSERT INTO wp_posts VALUES (1, 'https://shop.example/?p=1')",
+        )
+        .await
+        .unwrap();
+    let seed = sim.seed_production(&prod);
+    let rig = Rig { sim, seed, prod };
     // Holds the copy back: its schema dump waits for this lock.
     let locker = client(&rig.prod).await;
     locker
-        .batch_execute("BEGIN; LOCK TABLE wp_posts IN ACCESS EXCLUSIVE MODE")
+        .batch_execute(
+            "SET lock_timeout = '10s'; BEGIN; LOCK TABLE wp_posts IN ACCESS EXCLUSIVE MODE",
+        )
         .await
         .unwrap();
     let mut up = tokio::process::Command::new(env!("CARGO_BIN_EXE_wpstage"))
