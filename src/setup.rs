@@ -55,6 +55,8 @@ pub struct Setup {
     pub overlap_build: bool,
     /// The healthcheck path for `overlap_build`; `None`: [`DEFAULT_HEALTHCHECK_PATH`].
     pub healthcheck_path: Option<String>,
+    /// Where the data copy runs (`--copy-in` / `copy_in`).
+    pub copy_in: crate::lifecycle::copy_in::CopyIn,
 }
 
 impl Setup {
@@ -77,6 +79,7 @@ impl Setup {
                 .clone()
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| DEFAULT_HEALTHCHECK_PATH.to_owned()),
+            copy_in: self.copy_in.clone(),
             ..LifecycleConfig::default()
         }
     }

@@ -94,6 +94,8 @@ struct RawInputs {
     strict: Option<String>,
     data_from: Option<String>,
     base_max_age: Option<String>,
+    copy_in: Option<String>,
+    copy_image: Option<String>,
     /// Inputs action.yml does not declare: the runner warns about them and runs anyway, and so
     /// does wpstage (e.g. a `with:` key a newer version added).
     #[serde(flatten)]
@@ -217,6 +219,8 @@ pub struct ActionConfig {
     pub data_from: DataFrom,
     /// With `auto`, an older base snapshot is not used.
     pub base_max_age: Duration,
+    /// Where the data copy runs (`copy_in`, with `copy_image`).
+    pub copy_in: crate::lifecycle::copy_in::CopyIn,
 }
 
 impl ActionConfig {
@@ -377,6 +381,14 @@ impl ActionConfig {
                 raw.base_max_age,
                 Duration::from_secs(86_400),
             )?,
+            copy_in: crate::lifecycle::copy_in::CopyIn::parse(
+                raw.copy_in.as_deref().unwrap_or_default(),
+                raw.copy_image.as_deref(),
+            )
+            .map_err(|hint| ConfigError::Invalid {
+                input: "copy_in",
+                hint,
+            })?,
         })
     }
 

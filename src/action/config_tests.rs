@@ -279,3 +279,25 @@ fn base_refresh_is_an_operation() {
         .to_string();
     assert!(err.contains("base-refresh"), "{err}");
 }
+
+#[test]
+fn the_copy_placement_defaults_to_the_runner_and_refuses_unknown_values() {
+    use crate::lifecycle::copy_in::{CopyIn, DEFAULT_COPY_IMAGE};
+    let cfg = ActionConfig::from_env(&runner_env()).unwrap();
+    assert_eq!(cfg.copy_in, CopyIn::Runner);
+    let railway = with(runner_env(), "INPUT_COPY_IN", "railway");
+    assert_eq!(
+        ActionConfig::from_env(&railway).unwrap().copy_in,
+        CopyIn::Railway {
+            image: DEFAULT_COPY_IMAGE.to_owned()
+        }
+    );
+    let wrong = with(runner_env(), "INPUT_COPY_IN", "cloud");
+    let err = ActionConfig::from_env(&wrong).unwrap_err().to_string();
+    assert!(err.contains("copy_in") && err.contains("railway"), "{err}");
+    let image_without_railway = with(runner_env(), "INPUT_COPY_IMAGE", "wpstage:dev");
+    let err = ActionConfig::from_env(&image_without_railway)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("copy_in"), "{err}");
+}

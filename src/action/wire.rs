@@ -59,6 +59,7 @@ pub fn setup(cfg: &ActionConfig) -> Setup {
         },
         overlap_build: cfg.overlap_build,
         healthcheck_path: cfg.healthcheck_path.clone(),
+        copy_in: cfg.copy_in.clone(),
     }
 }
 

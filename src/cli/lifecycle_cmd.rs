@@ -105,6 +105,15 @@ pub struct LifecycleArgs {
     transform: TransformArgs,
     #[command(flatten)]
     data_from: super::base_cmd::DataFromArgs,
+    /// up/refresh: where the data copy runs: `runner` (here: production → this machine → the
+    /// PR database) or `railway` (a one-off service inside the PR environment, next to its
+    /// database; see the README's "Where the copy runs").
+    #[arg(long, value_parser = ["runner", "railway"], default_value = "runner")]
+    copy_in: String,
+    /// With --copy-in railway: the wpstage image the copy service runs [default: this
+    /// release's image, as action.yml names it].
+    #[arg(long, value_name = "IMAGE")]
+    copy_image: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +208,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 
 /// Every lifecycle setting the flags give, for the shared builder.
 pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Setup> {
+    if args.copy_in == "railway" && platform.platform != PlatformKind::Railway {
+        anyhow::bail!(
+            "--copy-in railway runs the copy inside a Railway environment; with --platform \
+             local drop it (the copy then runs here)"
+        );
+    }
     Ok(Setup {
         railway: RailwaySetup {
             token: platform
@@ -231,6 +246,11 @@ pub fn setup(platform: &PlatformArgs, args: &LifecycleArgs) -> anyhow::Result<Se
         data_source: args.data_from.settings(platform.platform),
         overlap_build: args.overlap_build,
         healthcheck_path: args.healthcheck_path.clone(),
+        copy_in: crate::lifecycle::copy_in::CopyIn::parse(
+            &args.copy_in,
+            args.copy_image.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Command-line parsing: flags (or their environment variables) become validated options, once.
 
 mod base_cmd;
+mod copy_in_cmd;
 mod demo;
 mod generate_cmd;
 mod lifecycle_cmd;
@@ -44,6 +45,9 @@ enum Command {
     /// Run as the GitHub Action (the container's entrypoint): reads the `INPUT_*` and
     /// `GITHUB_*` environment, acts on the event, comments on the PR and writes step outputs.
     Action,
+    /// Internal: the data copy inside a PR environment (`up --copy-in railway` starts it there).
+    #[command(hide = true)]
+    CopyIn,
 }
 
 /// Output format of a report on stdout.
@@ -126,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reap(args) => lifecycle_cmd::reap(args).await.map(|()| ExitCode::SUCCESS),
         Command::Base(args) => base_cmd::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::CopyIn => Ok(copy_in_cmd::run().await),
         Command::Action => {
             // vars_os: `vars()` panics on a non-UTF-8 variable; such variables are not ours.
             let env = std::env::vars_os()

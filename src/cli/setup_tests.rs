@@ -30,6 +30,7 @@ fn facts(setup: &Setup) -> Vec<String> {
         data_source,
         overlap_build,
         healthcheck_path,
+        copy_in,
     } = setup.lifecycle_config();
     let TransformSettings {
         anonymize,
@@ -91,6 +92,7 @@ fn facts(setup: &Setup) -> Vec<String> {
         // The Action has no base snapshot input yet (Railway keeps no base): it always gets the
         // default, which `the_cli_passes_the_data_source` checks for the CLI.
         format!("data_source_default={}", data_source.from == DataFrom::Auto),
+        format!("copy_in={copy_in:?}"),
     ]
 }
 
@@ -127,6 +129,7 @@ fn expected(uploads_url: Option<&str>, rewrite_uploads: bool) -> Vec<String> {
         "endpoint_given=true".to_owned(),
         "app_image=Some(\"ghcr.io/acme/site:pr-7\")".to_owned(),
         "data_source_default=true".to_owned(),
+        "copy_in=Railway { image: \"wpstage:dev\" }".to_owned(),
     ]
 }
 
@@ -187,6 +190,10 @@ fn cli_setup(extra: &[&str]) -> Setup {
         "--strict",
         "--app-image",
         "ghcr.io/acme/site:pr-7",
+        "--copy-in",
+        "railway",
+        "--copy-image",
+        "wpstage:dev",
     ];
     argv.extend_from_slice(extra);
     let Command::Up(args) = Cli::try_parse_from(argv).expect("valid flags").command else {
@@ -229,6 +236,8 @@ fn action_setup(extra: &[(&str, &str)]) -> Setup {
         ("INPUT_KEEP_BLOG_PUBLIC", "true"),
         ("INPUT_STRICT", "true"),
         ("INPUT_APP_IMAGE", "ghcr.io/acme/site:pr-7"),
+        ("INPUT_COPY_IN", "railway"),
+        ("INPUT_COPY_IMAGE", "wpstage:dev"),
         ("WPSTAGE_RAILWAY_ENDPOINT", "http://127.0.0.1:1/graphql"),
     ]
     .into_iter()

@@ -29,6 +29,8 @@ pub struct LifecycleConfig {
     pub overlap_build: bool,
     /// The path that must answer 200 before the PR's app goes live (with `overlap_build`).
     pub healthcheck_path: String,
+    /// Where the data copy runs (`--copy-in`).
+    pub copy_in: super::copy_in::CopyIn,
 }
 
 /// The healthcheck path used with `--overlap-build` unless the user gives one: WordPress's login
@@ -51,6 +53,7 @@ impl Default for LifecycleConfig {
             data_source: super::base::DataSource::default(),
             overlap_build: false,
             healthcheck_path: DEFAULT_HEALTHCHECK_PATH.to_owned(),
+            copy_in: super::copy_in::CopyIn::default(),
         }
     }
 }

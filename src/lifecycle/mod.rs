@@ -4,6 +4,7 @@
 mod app_vars;
 pub mod base;
 mod config;
+pub mod copy_in;
 pub mod data;
 mod down;
 mod ops;

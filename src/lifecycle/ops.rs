@@ -317,9 +317,15 @@ pub(super) async fn copy_production(
     preview: &str,
     outcome: &mut Outcome,
 ) -> Result<(), (String, anyhow::Error)> {
+    let env = super::copy_in::environment_of(outcome).map_err(at("data copy"))?;
     let from_base =
-        super::base::copy_from_base(platform, cfg, staging, preview, &mut outcome.warnings);
+        super::base::copy_from_base(platform, cfg, &env, staging, preview, &mut outcome.warnings);
     if let Some(summary) = from_base.await.map_err(at("data copy"))? {
+        outcome.data = Some(summary);
+        return Ok(());
+    }
+    let inside = super::copy_in::copy_inside(platform, cfg, preview, outcome);
+    if let Some(summary) = inside.await.map_err(at("data copy"))? {
         outcome.data = Some(summary);
         return Ok(());
     }

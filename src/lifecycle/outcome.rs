@@ -28,8 +28,9 @@ impl Operation {
     }
 }
 
-/// The data that was copied into staging.
-#[derive(Debug, Clone, Default, Serialize)]
+/// The data that was copied into staging. It travels as JSON from a copy inside the
+/// environment (`--copy-in railway`), without the transform report (that stays in its log).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct DataSummary {
     /// When the production snapshot was taken (RFC 3339, UTC).
     pub snapshot_time: String,
@@ -45,6 +46,7 @@ pub struct DataSummary {
     pub url_replacements: u64,
     pub rows_dropped: u64,
     /// The full transform report (per table and column), when transforms ran.
+    #[serde(skip_deserializing)]
     pub transform_report: Option<RunReport>,
     /// The base snapshot the data was cloned from (`None`: streamed from production).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+pub mod copy_job;
 mod deployment;
 pub mod railway;
 
@@ -311,6 +312,23 @@ pub trait Platform: Send + Sync {
         _name: &str,
     ) -> impl Future<Output = anyhow::Result<Option<DbUrl>>> + Send {
         async { Ok(None) }
+    }
+
+    /// Runs the data copy `job` inside `env` (`--copy-in railway`), next to its database, and
+    /// returns its report. The platform removes whatever it created for the job, whatever the
+    /// result.
+    fn run_copy_job(
+        &self,
+        _env: &EnvRef,
+        _job: &copy_job::CopyJob,
+    ) -> impl Future<Output = anyhow::Result<copy_job::CopyRun>> + Send {
+        let name = self.name();
+        async move {
+            anyhow::bail!(
+                "the {name} platform cannot run the data copy inside the environment; use \
+                 --copy-in runner"
+            )
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod adopt;
 mod app;
 mod app_db;
 mod base_env;
+mod copy_in;
 mod database;
 mod db_vars;
 mod detect;

@@ -45,6 +45,9 @@ ops! {
     PATCH_ENVIRONMENT = "PatchEnvironment", true;
     SERVICE_INSTANCE_HEALTHCHECK = "ServiceInstanceHealthcheck", true;
     UPDATE_SERVICE_INSTANCE = "UpdateServiceInstance", true;
+    SERVICE_CREATE = "ServiceCreate", false;
+    SERVICE_DELETE = "ServiceDelete", true;
+    DEPLOYMENT_LOGS = "DeploymentLogs", true;
 }
 
 #[cfg(test)]

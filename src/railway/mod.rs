@@ -9,6 +9,7 @@ mod budget;
 mod documents;
 mod error;
 mod redact;
+mod services_api;
 mod transport;
 mod types;
 mod variables;
@@ -16,6 +17,7 @@ mod variables;
 pub use budget::RateBudget;
 pub use documents::DOCUMENTS;
 pub use error::{RailwayError, TOKEN_HELP};
+pub use services_api::{CopyService, LogLine, OneOffService};
 pub use transport::{DEFAULT_ENDPOINT, RailwayClient, RequestCount, RetryPolicy};
 pub use types::{
     AllDomains, CustomDomain, Deployment, DeploymentStatus, Environment, EnvironmentRef, Project,

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use wpstage::lifecycle::base::{self, DataFrom, DataSource};
+use wpstage::lifecycle::copy_in::CopyIn;
 use wpstage::lifecycle::{self, LifecycleConfig, ReapRequest};
+use wpstage::platform::copy_job::SOURCE_URL_VAR;
 use wpstage::platform::{EnvRef, Platform};
 use wpstage::postgres::DbUrl;
 
@@ -341,5 +343,61 @@ async fn the_action_refreshes_the_base_and_a_pr_comment_says_its_data_comes_from
         emails(&e.staging_db())
             .await
             .is_disjoint(&emails(&e.rig.prod).await)
+    );
+}
+
+#[tokio::test]
+async fn up_from_the_base_with_the_copy_inside_reads_the_base_inside_the_environment() {
+    let prod = own_source("base_rw_inside_src").await;
+    let sim = Sim::start(SimOptions::default()).await;
+    let seed = sim.seed_production(&prod);
+    let rig = Rig { sim, seed, prod };
+    let platform = rig.platform();
+    let mut cfg = base_cfg(DataFrom::Base);
+    let info = base::refresh_apart(&platform, &cfg).await.unwrap();
+    let base_db = rig.sim.database(BASE).unwrap();
+    let base_emails = emails(&base_db).await;
+    client(&clusters().prod.url("postgres"))
+        .await
+        .batch_execute(&format!(
+            "DROP DATABASE \"{}\" WITH (FORCE)",
+            rig.prod.dbname()
+        ))
+        .await
+        .unwrap();
+
+    cfg.copy_in = CopyIn::Railway {
+        image: "wpstage:sim".to_owned(),
+    };
+    let outcome = lifecycle::up(&platform, &cfg, &up_req(5, "abc1234"))
+        .await
+        .unwrap_or_else(|e| panic!("up from the base, copied inside, failed: {e:#}"));
+    let data = outcome.data.as_ref().expect("data was copied");
+    assert_eq!(data.base.as_deref(), Some(BASE), "{data:?}");
+    assert_eq!(data.snapshot_time, info.snapshot_time);
+    assert!(data.anonymized && data.url_replacements > 0, "{data:?}");
+    // One job ran in the PR environment and read the base's database, not production's.
+    let runs = rig.sim.copy_runs();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (runs[0].environment.as_str(), runs[0].exit_code),
+        ("wpstage-5", Some(0))
+    );
+    let source = DbUrl::parse(&runs[0].variables[SOURCE_URL_VAR], "source").unwrap();
+    assert_eq!(source.dbname(), base_db.dbname());
+    assert!(
+        runs[0].variables.values().all(|v| !v.contains(KEY)),
+        "a copy from the base needs no anonymization key"
+    );
+    let pr_db = rig.sim.database("wpstage-5").unwrap();
+    let preview = outcome.preview_url.clone().unwrap();
+    assert_eq!(site_urls(&pr_db).await, vec![preview; 2]);
+    assert_eq!(emails(&pr_db).await, base_emails);
+    assert_eq!(row_counts(&pr_db).await, row_counts(&base_db).await);
+    assert!(
+        !rig.sim
+            .service_names("wpstage-5")
+            .contains(&runs[0].service),
+        "the copy service is still there"
     );
 }

@@ -93,3 +93,22 @@ fn help_shows_n_literally_and_no_empty_env_values() {
     assert!(!help.contains("=]"), "an empty [env: X=] in: {help}");
     assert!(help.contains("[env: RAILWAY_PROJECT_ID]"), "{help}");
 }
+
+#[test]
+fn the_copy_inside_the_environment_is_refused_on_the_local_platform_before_anything_runs() {
+    let mut args = vec!["up", "--pr", "7", "--sha", "abc", "--copy-in", "railway"];
+    args.extend(LOCAL);
+    let out = wpstage(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--copy-in railway") && stderr.contains("--platform local"),
+        "{stderr}"
+    );
+    // Refused before connecting anywhere: the unreachable server is never mentioned.
+    assert!(!stderr.contains("127.0.0.1"), "{stderr}");
+    usage_error(
+        &["up", "--pr", "7", "--sha", "abc", "--copy-in", "cloud"],
+        "possible values: runner, railway",
+    );
+}

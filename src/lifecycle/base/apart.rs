@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use super::{BaseInfo, DataFrom, RANDOM_KEY, fresh_enough, refresh_into, rewrite};
+use super::{BaseInfo, DataFrom, fresh_enough, refresh_into, rewrite};
 use crate::lifecycle::config::LifecycleConfig;
 use crate::lifecycle::data;
 use crate::lifecycle::outcome::DataSummary;
-use crate::platform::Platform;
 use crate::platform::local_template::database_comment;
+use crate::platform::{EnvRef, Platform};
 use crate::postgres::{DbUrl, connect_source};
 use crate::sync::{Transforms, sync};
 
@@ -42,13 +42,21 @@ pub async fn refresh_apart(
     Ok(info)
 }
 
-/// Fills `staging` from the base at `url` (`None`: there is no base) when the settings allow;
-/// `Ok(None)` means "copy from production".
-pub(super) async fn copy_from(
+/// The PR environment a copy from the base fills.
+pub(super) struct Into<'a, P> {
+    pub platform: &'a P,
+    pub env: &'a EnvRef,
+    pub staging: &'a DbUrl,
+    pub preview: &'a str,
+}
+
+/// Fills the PR database from the base at `url` (`None`: there is no base) when the settings
+/// allow, inside the environment with `--copy-in railway`; `Ok(None)` means "copy from
+/// production".
+pub(super) async fn copy_from<P: Platform>(
     cfg: &LifecycleConfig,
     url: Option<DbUrl>,
-    staging: &DbUrl,
-    preview: &str,
+    to: Into<'_, P>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<DataSummary>> {
     let ds = &cfg.data_source;
@@ -79,7 +87,20 @@ pub(super) async fn copy_from(
     if !fresh_enough(ds, &base, warnings) {
         return Ok(None);
     }
-    stream(cfg, &url, &base, staging, preview).await.map(Some)
+    let inside = crate::lifecycle::copy_in::copy_base_inside(
+        to.platform,
+        cfg,
+        to.env,
+        (&url, &base),
+        to.preview,
+        warnings,
+    );
+    if let Some(summary) = inside.await? {
+        return Ok(Some(summary));
+    }
+    stream(cfg, &url, &base, to.staging, to.preview)
+        .await
+        .map(Some)
 }
 
 /// The base's facts from its database's comment; `None` when it holds no finished base (a
@@ -113,7 +134,7 @@ async fn stream(
     let opts = data::sync_options(cfg, url, staging);
     let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
     data::mark_synced(staging, &base.snapshot_time).await?;
-    let random_key = base.key_fingerprint == RANDOM_KEY;
+    let random_key = base.is_random_key();
     let mut summary = data::summarize(&report, base.snapshot_time.clone(), true, random_key);
     summary.base = Some(base.name.clone());
     Ok(summary)

@@ -117,6 +117,12 @@ impl BaseInfo {
         (!info.site_url.is_empty()).then_some(info)
     }
 
+    /// Was the base anonymized with a key generated for its refresh (pseudonyms that match
+    /// nothing else)?
+    pub fn is_random_key(&self) -> bool {
+        self.key_fingerprint == RANDOM_KEY
+    }
+
     /// How old the snapshot is.
     pub fn age(&self) -> Duration {
         humantime::parse_rfc3339(&self.snapshot_time)
@@ -268,6 +274,7 @@ async fn fill_base(
 pub async fn copy_from_base(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
+    env: &crate::platform::EnvRef,
     staging: &DbUrl,
     preview: &str,
     warnings: &mut Vec<String>,
@@ -287,7 +294,13 @@ pub async fn copy_from_base(
         Err(e) => return Err(e),
     };
     if let BaseHome::Apart(url) = home {
-        return apart::copy_from(cfg, url.map(|u| *u), staging, preview, warnings).await;
+        let to = apart::Into {
+            platform,
+            env,
+            staging,
+            preview,
+        };
+        return apart::copy_from(cfg, url.map(|u| *u), to, warnings).await;
     }
     let Some((admin, base)) = usable_base(cfg, staging, warnings).await? else {
         return Ok(None);
@@ -303,7 +316,7 @@ pub async fn copy_from_base(
         rows: base.rows,
         bytes: base.bytes,
         anonymized: true,
-        random_key: base.key_fingerprint == RANDOM_KEY,
+        random_key: base.is_random_key(),
         url_replacements,
         transform_report: stats.transform_report,
         base: Some(base.name.clone()),

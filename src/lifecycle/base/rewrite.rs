@@ -99,7 +99,7 @@ pub async fn rewrite_in_place(
 /// The transform settings for a copy of the base: the URL rewrite and the staging safety
 /// settings only, no anonymization (the base is anonymized already, so the leak check, which
 /// compares with the originals it reads, has nothing to compare).
-pub(super) fn url_only(settings: &TransformSettings) -> TransformSettings {
+pub(crate) fn url_only(settings: &TransformSettings) -> TransformSettings {
     TransformSettings {
         anonymize: false,
         keep_blog_public: settings.keep_blog_public,

@@ -287,6 +287,15 @@ impl Platform for RailwayPlatform {
         Ok(Some(self.prepare_base(name).await?))
     }
 
+    #[instrument(skip(self, job))]
+    async fn run_copy_job(
+        &self,
+        env: &EnvRef,
+        job: &crate::platform::copy_job::CopyJob,
+    ) -> anyhow::Result<crate::platform::copy_job::CopyRun> {
+        self.copy_in_environment(env, job).await
+    }
+
     fn api_use(&self) -> ApiUse {
         let count = self.client.request_count();
         ApiUse {

@@ -34,6 +34,7 @@ impl State {
             return Ok(json!({"healthcheckPath": path, "healthcheckTimeout": timeout}));
         }
         self.check_scope(caller, Some(env), true)?;
+        self.update_one_off(env, service, input);
         let path = input["healthcheckPath"].as_str().map(str::to_owned);
         let timeout = input["healthcheckTimeout"].as_i64().unwrap_or(300);
         // Railway: in a fork only the fork's instance changes; otherwise every environment

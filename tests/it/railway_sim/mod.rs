@@ -14,6 +14,7 @@
 mod duplicate;
 pub mod exec;
 mod health;
+pub mod one_off;
 mod render;
 pub mod schema;
 mod server;

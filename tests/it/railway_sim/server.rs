@@ -201,6 +201,9 @@ async fn respond(
                 Err(message) => errors.push(json!({"message": message, "path": [key]})),
             }
         }
+        for run in std::mem::take(&mut st.pending_runs) {
+            super::one_off::spawn(inner.clone(), run);
+        }
         std::mem::take(&mut st.pending_inits)
     };
     for init in inits {

@@ -127,6 +127,16 @@ pub struct State {
     pub next: u64,
     /// How long deployments started from now on build (`Sim::set_build_time`).
     pub build_time: Option<Duration>,
+    /// Start commands and restart policies of service instances (by instance id).
+    pub start_commands: BTreeMap<String, String>,
+    pub restart_policies: BTreeMap<String, String>,
+    /// Each deployment's log: (timestamp, message, severity).
+    pub logs: BTreeMap<String, Vec<(String, String, String)>>,
+    /// Runs of wpstage's image the server still has to start, and every run so far.
+    pub pending_runs: Vec<super::one_off::PendingRun>,
+    pub copy_runs: Vec<super::one_off::CopyRunRecord>,
+    /// Services deleted with `serviceDelete`.
+    pub deleted_services: Vec<String>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -481,6 +491,9 @@ impl State {
                 }
                 let workflow = self.id("workflow");
                 Ok(json!(workflow))
+            }
+            "serviceCreate" | "serviceDelete" | "deploymentLogs" => {
+                self.resolve_one_off(field.name.as_str(), caller, &a)
             }
             other => Err(format!("the simulated Railway does not implement {other}")),
         }

@@ -36,6 +36,11 @@ impl State {
             .healthcheck
             .clone()
             .map(|(path, secs)| (path, Duration::from_secs(u64::try_from(secs).unwrap_or(0))));
+        if let Some(run) = self.one_off_run(pos, &id) {
+            // Runs until its process exits (see `one_off`).
+            deployment.decided = Some("DEPLOYING".to_owned());
+            self.pending_runs.push(run);
+        }
         self.deployments.insert(id.clone(), deployment);
         id
     }
