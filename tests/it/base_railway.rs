@@ -45,6 +45,18 @@ async fn row_counts(db: &DbUrl) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// Drops production's database: any later read of it fails.
+async fn drop_production(rig: &Rig) {
+    client(&clusters().prod.url("postgres"))
+        .await
+        .batch_execute(&format!(
+            "DROP DATABASE \"{}\" WITH (FORCE)",
+            rig.prod.dbname()
+        ))
+        .await
+        .unwrap();
+}
+
 /// The comment on the database `db` names (the base's facts).
 async fn comment_of(db: &DbUrl) -> Option<String> {
     client(db)
@@ -146,14 +158,7 @@ async fn the_base_lives_in_a_database_only_environment_and_up_reads_it_not_produ
     );
 
     // Production is gone: any read of it would fail the `up`.
-    client(&clusters().prod.url("postgres"))
-        .await
-        .batch_execute(&format!(
-            "DROP DATABASE \"{}\" WITH (FORCE)",
-            rig.prod.dbname()
-        ))
-        .await
-        .unwrap();
+    drop_production(&rig).await;
     let started = std::time::Instant::now();
     let outcome = lifecycle::up(&platform, &cfg, &up_req(3, "abc1234"))
         .await
@@ -357,14 +362,7 @@ async fn up_from_the_base_with_the_copy_inside_reads_the_base_inside_the_environ
     let info = base::refresh_apart(&platform, &cfg).await.unwrap();
     let base_db = rig.sim.database(BASE).unwrap();
     let base_emails = emails(&base_db).await;
-    client(&clusters().prod.url("postgres"))
-        .await
-        .batch_execute(&format!(
-            "DROP DATABASE \"{}\" WITH (FORCE)",
-            rig.prod.dbname()
-        ))
-        .await
-        .unwrap();
+    drop_production(&rig).await;
 
     cfg.copy_in = CopyIn::Railway {
         image: "wpstage:sim".to_owned(),
