@@ -10,6 +10,7 @@ pub mod commands;
 pub mod comment;
 pub mod config;
 mod flow;
+mod inputs;
 pub mod runner_io;
 #[cfg(any(test, feature = "test-support"))]
 pub mod scripted;
