@@ -230,12 +230,24 @@ async fn kestra_flows_up_refresh_down_and_reap_run_in_the_image() {
     );
     assert_eq!(kestra_outputs(&reap.stdout)["operation"], "reap");
 
+    // The nightly base refresh: production copied once into the base environment.
+    let base = only(
+        "wpstage_base_refresh.yml",
+        execute(&docker, "wpstage_base_refresh.yml", &run, &seams).await,
+    );
+    assert_eq!(kestra_outputs(&base.stdout)["operation"], "base-refresh");
+    assert!(
+        e.rig.sim.env_id("wpstage-base").is_some(),
+        "the base refresh made no base environment: {}",
+        base.stderr
+    );
+
     for (name, secret) in [
         ("Railway token", ACCOUNT_TOKEN),
         ("GitHub token", GITHUB_TOKEN),
         ("anonymize key", ANONYMIZE_KEY),
     ] {
-        for finished in [&up, &refresh, &down, &reap] {
+        for finished in [&up, &refresh, &down, &reap, &base] {
             assert!(
                 finished
                     .stdout
@@ -256,6 +268,7 @@ fn kestra_flows_name_the_released_image() {
         "wpstage_refresh.yml",
         "wpstage_down.yml",
         "wpstage_reap.yml",
+        "wpstage_base_refresh.yml",
     ] {
         let flow = yaml(&format!("examples/kestra/{file}"));
         assert_eq!(flow["variables"]["image"], image, "{file}");
