@@ -123,8 +123,8 @@ pub struct Healthcheck {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct UpdateInstanceData {
-    service_instance_update: bool,
+pub(super) struct UpdateInstanceData {
+    pub service_instance_update: bool,
 }
 
 impl RailwayClient {
@@ -440,7 +440,7 @@ fn stuck(op: Op) -> RailwayError {
     }
 }
 
-fn accepted(op: Op, ok: bool) -> Result<(), RailwayError> {
+pub(super) fn accepted(op: Op, ok: bool) -> Result<(), RailwayError> {
     if ok {
         Ok(())
     } else {

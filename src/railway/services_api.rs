@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::api::{UpdateInstanceData, accepted};
 use super::documents as doc;
 use super::error::RailwayError;
 use super::transport::{Kind, RailwayClient};
@@ -40,12 +41,6 @@ struct CreateData {
 #[serde(rename_all = "camelCase")]
 struct DeleteData {
     service_delete: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UpdateData {
-    service_instance_update: bool,
 }
 
 #[derive(Deserialize)]
@@ -92,17 +87,10 @@ impl RailwayClient {
                 "restartPolicyType": "NEVER",
             },
         });
-        let d: UpdateData = self
+        let d: UpdateInstanceData = self
             .post(doc::UPDATE_SERVICE_INSTANCE, vars, Kind::Call)
             .await?;
-        if d.service_instance_update {
-            Ok(())
-        } else {
-            Err(RailwayError::Rejected {
-                operation: doc::UPDATE_SERVICE_INSTANCE.name,
-                message: "Railway answered false".to_owned(),
-            })
-        }
+        accepted(doc::UPDATE_SERVICE_INSTANCE, d.service_instance_update)
     }
 
     /// Deletes service `service_id` from `environment_id` (a fork: from it only). `Ok(false)`:
