@@ -312,10 +312,21 @@ impl RailwayPlatform {
         }
     }
 
-    async fn mark(&self, env: &EnvRef, pr: u64) -> Result<(), RailwayError> {
+    /// The marker of PR `pr`'s environment.
+    fn pr_marker(pr: u64) -> VariableSet {
         let mut vars = VariableSet::new();
         vars.insert("WPSTAGE_MANAGED", "true");
         vars.insert("WPSTAGE_PR", pr.to_string());
+        vars
+    }
+
+    /// Marks `env` as PR `pr`'s.
+    async fn mark(&self, env: &EnvRef, pr: u64) -> Result<(), RailwayError> {
+        self.put_marker(env, Self::pr_marker(pr)).await
+    }
+
+    /// Sets the marker `vars` (and when it was set) on `env`.
+    async fn put_marker(&self, env: &EnvRef, mut vars: VariableSet) -> Result<(), RailwayError> {
         vars.insert(
             "WPSTAGE_CREATED_AT",
             humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -323,6 +334,23 @@ impl RailwayPlatform {
         self.client
             .upsert_variables(self.project(), &env.id, None, &vars, true)
             .await
+    }
+
+    /// Marks the environment this run just created with `vars`; one that cannot be marked is
+    /// deleted again, as nothing would ever recognise it as `whose`.
+    async fn mark_new(&self, env: &EnvRef, vars: VariableSet, whose: &str) -> anyhow::Result<()> {
+        let Err(e) = self.put_marker(env, vars).await else {
+            return Ok(());
+        };
+        let name = &env.name;
+        tracing::warn!("could not mark environment {name} as {whose}; deleting it");
+        if let Err(del) = self.client.delete_environment(&env.id).await {
+            tracing::warn!("could not delete unmarked environment {name}: {del}");
+        }
+        Err(anyhow::Error::new(e).context(format!(
+            "environment {name} was created but could not be marked as {whose}, so it was \
+             removed; rerun"
+        )))
     }
 
     /// What fidelity compares, read from Railway.

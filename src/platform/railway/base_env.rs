@@ -6,10 +6,8 @@
 //! It is marked `WPSTAGE_BASE=true` and never `WPSTAGE_MANAGED`, and it is not ephemeral, so it is
 //! no PR environment: `up` refuses it by name, `down` cannot delete it, and `reap` never lists it.
 
-use std::time::SystemTime;
-
 use serde_json::{Map, Value, json};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::platform_impl::to_ref as to_env_ref;
 use super::{EnvRef, RailwayPlatform};
@@ -102,24 +100,7 @@ impl RailwayPlatform {
         );
         let mut vars = VariableSet::new();
         vars.insert(BASE_MARKER, "true");
-        vars.insert(
-            "WPSTAGE_CREATED_AT",
-            humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        );
-        let marked = self
-            .client
-            .upsert_variables(self.project(), &env.id, None, &vars, true)
-            .await;
-        if let Err(e) = marked {
-            warn!("could not mark environment {name} as the base snapshot's; deleting it");
-            if let Err(del) = self.client.delete_environment(&env.id).await {
-                warn!("could not delete unmarked environment {name}: {del}");
-            }
-            return Err(anyhow::Error::new(e).context(format!(
-                "environment {name} was created but could not be marked as the base snapshot's, \
-                 so it was removed; rerun"
-            )));
-        }
+        self.mark_new(&env, vars, "the base snapshot's").await?;
         info!(environment = name, id = %env.id, "created the base snapshot's environment");
         Ok(env)
     }

@@ -70,15 +70,8 @@ impl Platform for RailwayPlatform {
             }
             Err(e) => return Err(e.into()),
         };
-        if let Err(e) = self.mark(&env, pr).await {
-            warn!("could not mark environment {name} as wpstage's; deleting it");
-            if let Err(del) = self.client.delete_environment(&env.id).await {
-                warn!("could not delete unmarked environment {name}: {del}");
-            }
-            return Err(anyhow::Error::new(e).context(format!(
-                "environment {name} was created but could not be marked as wpstage's, so it was removed"
-            )));
-        }
+        self.mark_new(&env, Self::pr_marker(pr), "wpstage's")
+            .await?;
         info!(environment = name, id = %env.id, "created");
         Ok(env)
     }
