@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::base::BaseInfo;
 use super::config::LifecycleConfig;
 use super::data;
-use super::outcome::{DataSummary, Outcome};
+use super::outcome::DataSummary;
 use crate::platform::copy_job::{CopyJob, SOURCE_URL_VAR, TARGET_URL_VAR};
 use crate::platform::{EnvRef, Platform};
 use crate::postgres::DbUrl;
@@ -88,27 +88,16 @@ struct JobSettings {
     strict: bool,
 }
 
-/// With `--copy-in railway`: runs the copy inside the outcome's environment and returns what it
-/// copied. `None` with `--copy-in runner`.
+/// With `--copy-in railway`: copies production inside `env` and returns what it copied. `None`
+/// with `--copy-in runner`.
 pub(super) async fn copy_inside(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
+    env: &EnvRef,
     preview: &str,
-    outcome: &mut Outcome,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<DataSummary>> {
-    let env = environment_of(outcome)?;
-    run_inside(platform, cfg, &env, None, preview, &mut outcome.warnings).await
-}
-
-/// The environment an operation works on, once it has one.
-pub(super) fn environment_of(outcome: &Outcome) -> anyhow::Result<EnvRef> {
-    Ok(EnvRef {
-        id: outcome
-            .environment_id
-            .clone()
-            .context("the environment has no id yet")?,
-        name: outcome.environment_name.clone(),
-    })
+    run_inside(platform, cfg, env, None, preview, warnings).await
 }
 
 /// With `--copy-in railway`: copies the base snapshot at `url` inside `env` with only the URL
@@ -128,13 +117,7 @@ pub(super) async fn copy_base_inside(
         ..cfg.clone()
     };
     let copied = run_inside(platform, &from_base, env, Some(url), preview, warnings).await?;
-    Ok(copied.map(|summary| DataSummary {
-        snapshot_time: base.snapshot_time.clone(),
-        anonymized: true,
-        random_key: base.is_random_key(),
-        base: Some(base.name.clone()),
-        ..summary
-    }))
+    Ok(copied.map(|summary| base.stamp(summary)))
 }
 
 /// Runs the copy job in `env`, reading `source` (`None`: production).

@@ -207,7 +207,7 @@ async fn up_steps(
     // With --overlap-build the copy runs while the app builds, after everything the deploy needs.
     let overlap = cfg.overlap_build && needs_data;
     if needs_data && !overlap {
-        copy_production(platform, cfg, &staging, &preview, outcome).await?;
+        copy_production(platform, cfg, env, &staging, &preview, outcome).await?;
         steps.mark("data copy");
     }
     let source_siteurl = platform
@@ -313,18 +313,18 @@ async fn preview(
 pub(super) async fn copy_production(
     platform: &impl Platform,
     cfg: &LifecycleConfig,
+    env: &EnvRef,
     staging: &crate::postgres::DbUrl,
     preview: &str,
     outcome: &mut Outcome,
 ) -> Result<(), (String, anyhow::Error)> {
-    let env = super::copy_in::environment_of(outcome).map_err(at("data copy"))?;
     let from_base =
-        super::base::copy_from_base(platform, cfg, &env, staging, preview, &mut outcome.warnings);
+        super::base::copy_from_base(platform, cfg, env, staging, preview, &mut outcome.warnings);
     if let Some(summary) = from_base.await.map_err(at("data copy"))? {
         outcome.data = Some(summary);
         return Ok(());
     }
-    let inside = super::copy_in::copy_inside(platform, cfg, preview, outcome);
+    let inside = super::copy_in::copy_inside(platform, cfg, env, preview, &mut outcome.warnings);
     if let Some(summary) = inside.await.map_err(at("data copy"))? {
         outcome.data = Some(summary);
         return Ok(());
@@ -411,7 +411,7 @@ async fn refresh_held(
             .await
             .map_err(at("staging database"))?;
         steps.mark("prepare");
-        copy_production(platform, cfg, &staging, &preview, &mut outcome).await?;
+        copy_production(platform, cfg, &env, &staging, &preview, &mut outcome).await?;
         steps.mark("data copy");
         Ok(())
     }

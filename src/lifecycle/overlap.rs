@@ -37,7 +37,7 @@ pub(super) async fn deploy_while_copying(
              there, so the app was deployed after the copy",
             platform.name()
         ));
-        copy_production(platform, cfg, copy.staging, copy.preview, outcome).await?;
+        copy_production(platform, cfg, env, copy.staging, copy.preview, outcome).await?;
         steps.mark("data copy");
         return deploy_now(platform, cfg, env, &req.sha)
             .await
@@ -45,7 +45,7 @@ pub(super) async fn deploy_while_copying(
     };
     outcome.warnings.extend(guarded.warnings.iter().cloned());
     steps.mark("deploy started");
-    copy_production(platform, cfg, copy.staging, copy.preview, outcome).await?;
+    copy_production(platform, cfg, env, copy.staging, copy.preview, outcome).await?;
     steps.mark("data copy");
     platform
         .finish_guarded_deploy(

@@ -134,8 +134,6 @@ async fn stream(
     let opts = data::sync_options(cfg, url, staging);
     let report = sync(&opts, Some(transforms as Arc<dyn Transforms>)).await?;
     data::mark_synced(staging, &base.snapshot_time).await?;
-    let random_key = base.is_random_key();
-    let mut summary = data::summarize(&report, base.snapshot_time.clone(), true, random_key);
-    summary.base = Some(base.name.clone());
-    Ok(summary)
+    // Anonymized when the base was made, not by this copy: the base's facts say how.
+    Ok(base.stamp(data::summarize(&report, String::new(), false, false)))
 }

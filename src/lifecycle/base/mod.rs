@@ -123,6 +123,18 @@ impl BaseInfo {
         self.key_fingerprint == RANDOM_KEY
     }
 
+    /// `summary` as a copy of this base: its snapshot time, anonymized (when it was made) with
+    /// its key, and its name.
+    pub fn stamp(&self, summary: DataSummary) -> DataSummary {
+        DataSummary {
+            snapshot_time: self.snapshot_time.clone(),
+            anonymized: true,
+            random_key: self.is_random_key(),
+            base: Some(self.name.clone()),
+            ..summary
+        }
+    }
+
     /// How old the snapshot is.
     pub fn age(&self) -> Duration {
         humantime::parse_rfc3339(&self.snapshot_time)
@@ -310,18 +322,14 @@ pub async fn copy_from_base(
         .transform_report
         .as_ref()
         .map_or(0, |r| r.totals.url_replacements);
-    Ok(Some(DataSummary {
-        snapshot_time: base.snapshot_time.clone(),
+    Ok(Some(base.stamp(DataSummary {
         tables: base.tables,
         rows: base.rows,
         bytes: base.bytes,
-        anonymized: true,
-        random_key: base.is_random_key(),
         url_replacements,
         transform_report: stats.transform_report,
-        base: Some(base.name.clone()),
         ..DataSummary::default()
-    }))
+    })))
 }
 
 /// The base to clone, with a session on the staging server's `postgres` database, or `None`
